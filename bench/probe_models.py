@@ -96,7 +96,7 @@ def extract_sql(text: str) -> str:
 def same_rows(con, gold: str, candidate: str) -> bool:
     try:
         got = sorted(map(str, con.execute(candidate).fetchall()))
-    except Exception:
+    except duckdb.Error:  # the model's SQL did not parse or run
         return False
     return got == sorted(map(str, con.execute(gold).fetchall()))
 

@@ -29,7 +29,8 @@ def test_loopback_is_allowed():
 
 
 def test_child_python_is_guarded():
-    code = "import socket\ntry:\n socket.create_connection(('198.51.100.9', 80), timeout=1)\nexcept Exception as e:\n print(type(e).__name__)"
+    code = ("import socket\ntry:\n socket.create_connection(('198.51.100.9', 80), timeout=1)\n"
+            "except Exception as e:\n print(type(e).__name__)")
     out = subprocess.run([sys.executable, "-c", code], env=child_environment(), capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.strip() == "NetworkBlocked", out.stderr

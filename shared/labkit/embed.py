@@ -38,7 +38,9 @@ def get_model():
     """The SentenceTransformer, loaded from the package folder (never from a hub), once per process."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: a local path needs no hub anyway
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar in every notebook that embeds
     return SentenceTransformer(model_path(), device="cpu")
 
 

@@ -7,7 +7,7 @@ if os.environ.get("LABKIT_NO_NETWORK") == "1":
         from labkit.testing.no_network import install
 
         install()
-    except Exception as exc:  # never stop a kernel from starting; say why the guard is off
+    except Exception as exc:  # noqa: BLE001 - never stop a kernel from starting; say why the guard is off
         import sys
 
         print(f"labkit: network guard not installed in this process: {exc}", file=sys.stderr)
