@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install labs grade bench lint clean
+.PHONY: lab test install labs grade bench lint clean finetune
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -25,6 +25,23 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(PY) -m pytest -q
+
+# Regenerate labs/ from solutions/ (solution blocks become NotImplementedError stubs).
+labs: $(STAMP)
+	$(VENV)/bin/labkit labs build
+
+# Grade a class: `make grade SUBMISSIONS=path/to/class` (one sub-folder per learner); reports in build/.
+SUBMISSIONS ?= submissions
+grade: $(STAMP)
+	$(VENV)/bin/labkit grade $(SUBMISSIONS) -j 2 --json build/grades.json --csv build/grades.csv --junit build/grades.xml
+
+# Module 3's full LoRA run (120 tickets, 60 steps; minutes on 2 cores) and its before/after table.
+finetune: $(STAMP)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m labkit.finetune.train --full
+
+# Benchmarks (figures and ratios, not tests): writes bench/RESULTS.md; about 20 minutes on 2 cores.
+bench: $(STAMP)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(PY) bench/run_all.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shared tests bench

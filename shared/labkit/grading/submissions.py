@@ -1,0 +1,93 @@
+"""Which notebooks to grade, whose they are and which lab they answer, from the paths given to `labkit grade`.
+
+- a notebook file: one submission; the learner is the file's stem, or its folder's name when the stem is
+  just the lab's name (`alice/01_prompting.ipynb` is alice's);
+- a folder holding .ipynb files: one learner per file (the learner is the file's stem);
+- a folder holding sub-folders: one learner per sub-folder (the learner is the sub-folder's name), every
+  notebook directly inside it a submission; a sub-folder without a notebook is reported as an error row
+  (the learner handed in nothing) rather than skipped silently, unless the folder also holds notebooks
+  directly (then it is a data folder: skipped with a warning).
+
+The lab of a notebook is `--lab` if given, else its stem when that is a lab's name (`01_prompting.ipynb`),
+else the one lab name the stem contains (`alice_01_prompting.ipynb`). A notebook whose lab cannot be told
+becomes an error row naming the fix. Hidden folders, `.ipynb_checkpoints` and `__pycache__` are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SKIP_DIRS = {".ipynb_checkpoints", "__pycache__"}
+
+
+class UsageError(ValueError):
+    """The command line cannot be graded as given (no such path, nothing to grade, unknown lab)."""
+
+
+@dataclass(frozen=True)
+class SubmissionRef:
+    learner: str
+    lab: str | None
+    notebook: Path | None     # None: the learner handed in no notebook
+    problem: str = ""         # why this submission cannot be graded (an error row), or ""
+
+
+def infer_lab(stem: str, labs: list[str]) -> str | None:
+    """The lab a notebook stem names: exact match, else the longest lab name it contains, else None."""
+    if stem in labs:
+        return stem
+    contained = sorted((lab for lab in labs if lab in stem), key=len, reverse=True)
+    if len(contained) == 1 or (len(contained) > 1 and len(contained[0]) > len(contained[1])):
+        return contained[0]
+    return None
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".") and path.name not in SKIP_DIRS
+
+
+def _notebooks(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.ipynb") if p.is_file() and _visible(p))
+
+
+def _ref(learner: str, notebook: Path, labs: list[str], lab: str | None) -> SubmissionRef:
+    found = lab or infer_lab(notebook.stem, labs)
+    if found is None:
+        known = ", ".join(labs) or "none"
+        return SubmissionRef(learner, None, notebook, f"cannot tell which lab {notebook.name} is (labs: {known}); "
+                                                      "name the file after the lab or pass --lab")
+    return SubmissionRef(learner, found, notebook)
+
+
+def discover(paths: list[Path], labs: list[str], lab: str | None = None) -> tuple[list[SubmissionRef], list[str]]:
+    """(submissions, warnings) for the given paths; raises UsageError when there is nothing to grade."""
+    if lab is not None and lab not in labs:
+        raise UsageError(f"--lab {lab}: no such lab (labs: {', '.join(labs) or 'none'})")
+    refs: list[SubmissionRef] = []
+    warnings: list[str] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+        if path.is_file():
+            if path.suffix != ".ipynb":
+                raise UsageError(f"{path}: not a notebook (.ipynb)")
+            learner = path.resolve().parent.name if path.stem in labs else path.stem
+            refs.append(_ref(learner, path, labs, lab))
+            continue
+        found = [_ref(nb.stem, nb, labs, lab) for nb in _notebooks(path)]
+        flat = bool(found)
+        for sub in sorted(p for p in path.iterdir() if p.is_dir() and _visible(p)):
+            notebooks = _notebooks(sub)
+            found += [_ref(sub.name, nb, labs, lab) for nb in notebooks]
+            if not notebooks and flat:  # a data folder next to the learners' notebooks
+                warnings.append(f"{sub}: no notebooks, skipped")
+            elif not notebooks:
+                found.append(SubmissionRef(sub.name, lab, None, f"no notebook in {sub}"))
+        if not found:
+            warnings.append(f"{path}: no notebooks (expected .ipynb files, or one sub-folder per learner)")
+        refs += found
+    unique = list({(r.learner, str(r.notebook.resolve()) if r.notebook else r.problem): r for r in refs}.values())
+    if not unique:
+        raise UsageError("nothing to grade: " + "; ".join(warnings))
+    return unique, warnings
