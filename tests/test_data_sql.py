@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from labkit import sqlcheck
 from labkit.data import acme_db
 

@@ -14,6 +14,9 @@ import sys
 # Modules that contribute subcommands (imported lazily so `labkit --help` stays fast).
 COMMAND_MODULES = [
     "labkit.commands.info",
+    "labkit.commands.rag",
+    "labkit.commands.finetune",
+    "labkit.commands.grading",
 ]
 
 

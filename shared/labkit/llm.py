@@ -15,6 +15,9 @@ The local backend speaks three endpoints of the Messages API:
 - POST /v1/messages                 -> a Message (or, with stream=True, server-sent events)
 - POST /v1/messages/count_tokens    -> {"input_tokens": n}
 Any Claude model id is answered by the local model; other ids get a one-line notice, never a crash.
+Two kinds of ids are answered by module 3's fine-tuning model instead (labkit.finetune.model): "ft:..."
+(e.g. the seed's "ft:claude-sonnet-4-6:acmecorp:support-v3") by the LoRA adapter registered for it or the
+most recently trained one, and "local:smollm2" by the same base model without an adapter.
 """
 
 from __future__ import annotations
@@ -136,6 +139,18 @@ class LocalHandler:
                                     f"{self._model.name} (loaded in {self._model.load_seconds:.1f} s)")
         return self._model
 
+    def model_for(self, model_id: str) -> local_model.LocalModel:
+        """The model that answers `model_id`: the fine-tuning model for "ft:..." and "local:smollm2"
+        (a FinetunedModel, same interface), else the course's local model."""
+        from labkit.finetune import model as finetuned  # on demand: only these ids need it
+
+        if not finetuned.is_served_id(model_id):
+            return self.model
+        try:
+            return finetuned.model_for_id(model_id)
+        except finetuned.NoAdapter as exc:
+            raise RequestError(str(exc)) from exc
+
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
         try:
@@ -143,8 +158,9 @@ class LocalHandler:
             if request.method == "POST" and path == "/v1/messages":
                 return self.messages(body)
             if request.method == "POST" and path == "/v1/messages/count_tokens":
-                _, system, turns = parse_request(body)
-                return httpx2.Response(200, json={"input_tokens": self.model.count_tokens(system, turns)})
+                model_id, system, turns = parse_request(body)
+                count = self.model_for(model_id).count_tokens(system, turns)
+                return httpx2.Response(200, json={"input_tokens": count})
             return _error(404, "not_found_error", f"the local backend does not serve {request.method} {path}")
         except (RequestError, local_model.ContextOverflow, json.JSONDecodeError) as exc:
             return _error(400, "invalid_request_error", str(exc))
@@ -156,39 +172,40 @@ class LocalHandler:
         max_tokens = body.get("max_tokens")
         if not isinstance(max_tokens, int) or max_tokens < 1:
             raise RequestError("max_tokens: must be a positive integer")
-        if not is_claude_model(model_id):
+        model = self.model_for(model_id)
+        if model is self._model and not is_claude_model(model_id):  # the course model answers it
             _notice_once(f"model:{model_id}", f"model {model_id!r} is not a Claude model the course knows; "
                                               f"answering with the local model instead")
         stops = body.get("stop_sequences") or []
         if body.get("stream"):
-            events = self._events(system, turns, max_tokens, stops)
+            events = self._events(model, system, turns, max_tokens, stops)
             return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=events)
-        result = self.model.generate(system, turns, max_tokens, stops)
-        return httpx2.Response(200, json=self._message(result))
+        result = model.generate(system, turns, max_tokens, stops)
+        return httpx2.Response(200, json=self._message(model, result))
 
-    def _message(self, g: local_model.Generation | None) -> dict:
+    def _message(self, model: local_model.LocalModel, g: local_model.Generation | None) -> dict:
         """A Message body; `g=None` gives the empty shell that opens a stream."""
         return {
             "id": f"msg_local_{uuid.uuid4().hex[:24]}",
             "type": "message",
             "role": "assistant",
-            "model": self.model.name,  # honest: says which model really answered
+            "model": model.name,  # honest: says which model really answered
             "content": [{"type": "text", "text": g.text}] if g else [],
             "stop_reason": g.stop_reason if g else None,
             "stop_sequence": g.stop_sequence if g else None,
             "usage": {"input_tokens": g.input_tokens if g else 0, "output_tokens": g.output_tokens if g else 0},
         }
 
-    def _events(self, system, turns, max_tokens, stops) -> Iterator[bytes]:
+    def _events(self, model, system, turns, max_tokens, stops) -> Iterator[bytes]:
         """The Messages API's server-sent events, generated lazily: text arrives as the model writes it."""
-        input_tokens = self.model.count_tokens(system, turns)
-        start = self._message(None)
+        input_tokens = model.count_tokens(system, turns)
+        start = self._message(model, None)
         start["usage"] = {"input_tokens": input_tokens, "output_tokens": 0}
         yield _sse("message_start", {"type": "message_start", "message": start})
         yield _sse("content_block_start", {"type": "content_block_start", "index": 0,
                                            "content_block": {"type": "text", "text": ""}})
         final = None
-        for piece in self.model.stream(system, turns, max_tokens, stops):
+        for piece in model.stream(system, turns, max_tokens, stops):
             if isinstance(piece, local_model.Generation):
                 final = piece
             else:

@@ -14,6 +14,8 @@ The modules, in the order the data flows (each short enough to read):
 - tokens.py    token counting: Claude's count_tokens, the local model's tokenizer, or an estimate
 - stats.py     token statistics, training cost (dated prices in data/training_prices.csv), local run time
 - export.py    OpenAI, Amazon Bedrock (Claude) and Hugging Face TRL formats, and write_jsonl
+- model.py     the LoRA base model (SmolLM2-135M) in transformers, with or without an adapter; "ft:" ids
+- train.py     train_lora (a small LoRA run on the CPU) and evaluate_format (the before/after measurement)
 """
 
 from labkit.finetune.clean import (
@@ -31,6 +33,14 @@ from labkit.finetune.clean import (
 )
 from labkit.finetune.examples import DatasetFileError, DatasetNotFound, Example, as_examples, read_lines
 from labkit.finetune.export import ExportError, to_bedrock, to_openai, to_trl, write_jsonl
+from labkit.finetune.model import (
+    BASE_MODEL_ID,
+    FinetunedModel,
+    NoAdapter,
+    latest_adapter,
+    load_finetuned,
+    register_finetuned,
+)
 from labkit.finetune.pipeline import CleanResult, Dropped, Step, clean
 from labkit.finetune.stats import (
     LocalRun,
@@ -55,6 +65,16 @@ from labkit.finetune.tokens import (
     load_tokenizer,
     local_counter,
 )
+from labkit.finetune.train import (
+    FormatResult,
+    FormatScore,
+    TrainResult,
+    cited_doc,
+    comparison_table,
+    default_split,
+    evaluate_format,
+    train_lora,
+)
 from labkit.finetune.validate import (
     DEFAULT_MAX_TOKENS,
     ERRORS,
@@ -75,4 +95,7 @@ __all__ = [
     "histogram", "load_tokenizer", "local_counter", "luhn_ok", "near_groups", "openai_default_epochs",
     "read_lines", "scrub_pii", "scrub_text", "split", "support_format", "timed_run", "to_bedrock",
     "to_openai", "to_trl", "token_counts", "training_price", "training_prices", "validate", "write_jsonl",
+    "BASE_MODEL_ID", "FinetunedModel", "NoAdapter", "latest_adapter", "load_finetuned", "register_finetuned",
+    "FormatResult", "FormatScore", "TrainResult", "cited_doc", "comparison_table", "default_split",
+    "evaluate_format", "train_lora",
 ]

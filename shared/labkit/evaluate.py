@@ -1,0 +1,311 @@
+"""Score answers and run an answer function over evaluation questions: the course's measuring stick.
+
+    from labkit.data import load_eval
+    from labkit.evaluate import run_eval, format_table, comparison_rows
+
+    run = run_eval(load_eval("dev")[:10], lambda item: client.messages.create(...))
+    print(run.summary.accuracy, run.summary.cost_per_query)
+    print(format_table(comparison_rows({"v1": run})))
+
+Every metric here is deterministic string work, so the same answers always get the same scores:
+- `key_fact_score`: the fraction of an item's key facts found in the answer after `normalize`;
+- `is_refusal`: the answer declines or escalates (a fixed list of patterns, `REFUSAL_PATTERNS`);
+- `format_ok`: the answer is non-empty, short enough and (optionally) parses as the JSON asked for.
+
+`run_eval` calls the answer function once per question, times it, takes token counts from the reply's
+`usage`, prices them with `labkit.costs` and returns per-question records plus a summary.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from labkit import costs
+from labkit.data import EvalItem
+from labkit.models import DEFAULT_MODEL
+
+
+# ----------------------------------------------------------------------------------------------
+# Normalisation and key facts
+# ----------------------------------------------------------------------------------------------
+def normalize(text: str) -> str:
+    """Text in the form key facts are compared in. In order:
+
+    1. Unicode NFKC, lower case; curly quotes become ' and "; en/em dashes become -.
+    2. Markdown emphasis and code marks (`*`, `` ` ``) are removed: "**$29**/month" -> "$29/month".
+    3. Thousands separators go: "3,000 requests" -> "3000 requests" (only a comma between digits
+       followed by exactly three digits).
+    4. Menu arrows are unified: "Settings → Export", "Settings -> Export", "Settings>Export" all become
+       "settings > export".
+    5. A number and its unit are joined: "5 GB" -> "5gb", "99.9 %" -> "99.9%" (GB, MB, TB, KB, %).
+    6. Rates are spelled one way: "$29/month", "$29 / month" and "$29 a month" -> "$29 per month"
+       (month, year, minute, hour, day, week, user, seat).
+    7. Runs of whitespace become one space; ends are stripped.
+    """
+    t = unicodedata.normalize("NFKC", text).lower()
+    t = re.sub(r"[\u2018\u2019]", "'", re.sub(r"[\u201c\u201d]", '"', t))
+    t = re.sub(r"[\u2013\u2014]", "-", t)
+    t = re.sub(r"[*`]", "", t)
+    t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)
+    t = re.sub(r"\s*(?:->|\u2192|\u00bb|>)\s*", " > ", t)
+    t = re.sub(r"(\d)\s+(?=(?:gb|mb|tb|kb)\b|%)", r"\1", t)
+    t = re.sub(r"\s*(?:/|\ba\b)\s*(month|year|minute|hour|day|week|user|seat)\b", r" per \1", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def _fact_pattern(fact: str) -> re.Pattern:
+    """A normalised fact as a regex; a fact that starts or ends with a digit may not be glued to more
+    digits, so "$9" is not found in "$90" and "3 team members" is not found in "13 team members"."""
+    norm = normalize(fact)
+    before = r"(?<![\d.,])" if norm[:1].isdigit() else ""
+    after = r"(?![\d]|[.,]\d)" if norm[-1:].isdigit() else ""
+    return re.compile(before + re.escape(norm) + after)
+
+
+def has_fact(answer: str, fact: str) -> bool:
+    """True when `fact` occurs in `answer`, both normalised (see `normalize`)."""
+    return bool(_fact_pattern(fact).search(normalize(answer)))
+
+
+def missing_facts(answer: str, key_facts: Sequence[str]) -> list[str]:
+    """The key facts not found in `answer` (read these before trusting a low score)."""
+    return [fact for fact in key_facts if not has_fact(answer, fact)]
+
+
+def key_fact_score(answer: str, key_facts: Sequence[str]) -> float:
+    """The fraction of `key_facts` found in `answer` (normalised substring match, see `normalize`).
+
+    An empty list scores 1.0: nothing was required. Strict by design: "two weeks" does not match "14 days";
+    read the misses (`missing_facts`) before drawing conclusions.
+    """
+    if not key_facts:
+        return 1.0
+    return 1 - len(missing_facts(answer, key_facts)) / len(key_facts)
+
+
+# ----------------------------------------------------------------------------------------------
+# Refusals and format
+# ----------------------------------------------------------------------------------------------
+# An answer "refuses" when its normalised text matches any of these. Declining and escalating count the
+# same: either way the customer gets no invented answer. Apostrophes are normalised to ' first.
+REFUSAL_PATTERNS: tuple[str, ...] = (
+    r"\bi (?:don't|do not) know\b",                                   # "I don't know", rag.REFUSAL
+    r"\bi'?m not sure\b|\bi am not sure\b",                           # "I'm not sure about that"
+    r"\bnot (?:in|covered (?:in|by)|mentioned in|included in) (?:the|our) (?:documentation|docs|information)",
+    r"\b(?:documentation|docs|information) (?:does not|doesn't|do not|don't) "
+    r"(?:cover|mention|say|include|contain)",
+    r"\bescalat\w*\b[^.]{0,40}\bhuman\b",                             # "escalate it to a human agent"
+    r"\bi (?:don't|do not) have (?:that|this|any|enough) information\b",
+    r"\bno information (?:about|on)\b",
+)
+_REFUSAL = re.compile("|".join(f"(?:{p})" for p in REFUSAL_PATTERNS))
+
+
+def is_refusal(text: str) -> bool:
+    """True when the answer declines or escalates instead of answering (see `REFUSAL_PATTERNS`)."""
+    return bool(_REFUSAL.search(normalize(text)))
+
+
+def format_ok(text: str, *, max_words: int | None = None, parser: Callable[[str], Any] | None = None) -> bool:
+    """True when the answer is non-empty, has at most `max_words` words (if given) and `parser(text)`
+    does not raise ValueError (if given; e.g. `labkit.prompts.parse_json_reply` for JSON replies)."""
+    if not text or not text.strip():
+        return False
+    if max_words is not None and len(text.split()) > max_words:
+        return False
+    if parser is not None:
+        try:
+            parser(text)
+        except ValueError:
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# The runner
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reply:
+    """What an answer function may return when it is not an anthropic Message: text and token counts."""
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+def as_reply(result: Any) -> Reply:
+    """A Reply from an answer function's result: a Reply, an `anthropic.types.Message` or a plain str."""
+    if isinstance(result, Reply):
+        return result
+    if isinstance(result, str):
+        return Reply(result)
+    content, usage = getattr(result, "content", None), getattr(result, "usage", None)
+    if content is not None and usage is not None:  # an anthropic Message
+        text = "".join(getattr(block, "text", "") for block in content)
+        return Reply(text, int(usage.input_tokens), int(usage.output_tokens))
+    raise TypeError(f"the answer function returned {type(result).__name__}; return a str, an anthropic "
+                    "Message or a labkit.evaluate.Reply")
+
+
+@dataclass(frozen=True)
+class EvalRecord:
+    """One question's result. correct_refusal is None for answerable questions."""
+
+    id: str
+    category: str
+    answerable: bool
+    answer: str
+    key_fact_score: float
+    missing: list[str]
+    refused: bool
+    correct_refusal: bool | None
+    format_ok: bool
+    input_tokens: int
+    output_tokens: int
+    latency_ms: float
+    cost_usd: float
+
+    @property
+    def correct(self) -> bool:
+        """Answerable: every key fact present. Unanswerable: the answer refused."""
+        return self.key_fact_score == 1.0 if self.answerable else bool(self.refused)
+
+
+@dataclass(frozen=True)
+class EvalSummary:
+    """Means over the records. Rates are in [0, 1] and NaN when no question counts toward them."""
+
+    n: int
+    n_answerable: int
+    n_unanswerable: int
+    accuracy: float           # answerable questions with every key fact
+    mean_key_fact_score: float  # answerable questions, partial credit
+    refusal_correct: float    # unanswerable questions that were refused
+    false_refusal: float      # answerable questions that were refused anyway
+    format_ok: float          # all questions
+    mean_input_tokens: float
+    mean_output_tokens: float
+    cost_per_query: float     # USD at `price_model`'s prices
+    p50_latency_ms: float
+    price_model: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EvalRun:
+    records: list[EvalRecord]
+    summary: EvalSummary
+    extra: dict = field(default_factory=dict)  # room for what a later module measures
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return float(sum(values) / len(values)) if values else math.nan
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100, linear interpolation); NaN for no values."""
+    return float(np.percentile(list(values), q)) if len(values) else math.nan
+
+
+def summarize(records: Sequence[EvalRecord], price_model: str = DEFAULT_MODEL) -> EvalSummary:
+    """The summary of a list of records (see EvalSummary)."""
+    answerable = [r for r in records if r.answerable]
+    unanswerable = [r for r in records if not r.answerable]
+    return EvalSummary(
+        n=len(records), n_answerable=len(answerable), n_unanswerable=len(unanswerable),
+        accuracy=_mean(r.key_fact_score == 1.0 for r in answerable),
+        mean_key_fact_score=_mean(r.key_fact_score for r in answerable),
+        refusal_correct=_mean(r.refused for r in unanswerable),
+        false_refusal=_mean(r.refused for r in answerable),
+        format_ok=_mean(r.format_ok for r in records),
+        mean_input_tokens=_mean(r.input_tokens for r in records),
+        mean_output_tokens=_mean(r.output_tokens for r in records),
+        cost_per_query=_mean(r.cost_usd for r in records),
+        p50_latency_ms=percentile([r.latency_ms for r in records], 50),
+        price_model=price_model,
+    )
+
+
+def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
+             format_check: Callable[[str], bool] | None = None, price_model: str = DEFAULT_MODEL,
+             facts: Literal["current", "updated"] = "current") -> EvalRun:
+    """Answer every item with `answer_fn(item)` and score it.
+
+    answer_fn returns an anthropic Message (token counts from its usage), a Reply, or a str (0 tokens).
+    format_check(text) -> bool decides format compliance (default: `format_ok(text)`, i.e. non-empty).
+    price_model: whose prices turn tokens into dollars (offline the tokens are the local model's, so the
+    cost is an estimate of the same traffic on that model). facts="updated" scores freshness-sensitive
+    items against their `updated_key_facts` (the knowledge base after kb_updates/).
+    """
+    check = format_check or format_ok
+    records = []
+    for item in items:
+        started = time.perf_counter()
+        reply = as_reply(answer_fn(item))
+        latency_ms = (time.perf_counter() - started) * 1000
+        fresh = facts == "updated" and item.updated_key_facts
+        key_facts = item.updated_key_facts if fresh else item.key_facts
+        refused = is_refusal(reply.text)
+        records.append(EvalRecord(
+            id=item.id, category=item.category, answerable=item.answerable, answer=reply.text,
+            key_fact_score=key_fact_score(reply.text, key_facts) if item.answerable else 0.0,
+            missing=missing_facts(reply.text, key_facts) if item.answerable else [],
+            refused=refused, correct_refusal=None if item.answerable else refused,
+            format_ok=bool(check(reply.text)), input_tokens=reply.input_tokens,
+            output_tokens=reply.output_tokens, latency_ms=latency_ms,
+            cost_usd=costs.cost_per_query(price_model, reply.input_tokens, reply.output_tokens),
+        ))
+    return EvalRun(records, summarize(records, price_model))
+
+
+# ----------------------------------------------------------------------------------------------
+# Side-by-side tables
+# ----------------------------------------------------------------------------------------------
+# (column header, EvalSummary attribute, scale, format) of a comparison table.
+TABLE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
+    ("accuracy", "accuracy", 1, "{:.2f}"),
+    ("refusal", "refusal_correct", 1, "{:.2f}"),
+    ("false refusal", "false_refusal", 1, "{:.2f}"),
+    ("format", "format_ok", 1, "{:.2f}"),
+    ("in tokens", "mean_input_tokens", 1, "{:,.0f}"),
+    ("out tokens", "mean_output_tokens", 1, "{:,.0f}"),
+    ("$/query", "cost_per_query", 1, "{:.5f}"),
+    ("$/1M queries", "cost_per_query", 1_000_000, "{:,.0f}"),
+    ("p50 ms", "p50_latency_ms", 1, "{:,.0f}"),
+)
+
+
+def comparison_rows(runs: Mapping[str, EvalRun | EvalSummary], label: str = "version") -> list[dict]:
+    """One row per run: {label: name, column: value, ...} with the columns of TABLE_COLUMNS."""
+    rows = []
+    for name, run in runs.items():
+        summary = run.summary if isinstance(run, EvalRun) else run
+        values = {h: getattr(summary, attr) * scale for h, attr, scale, _ in TABLE_COLUMNS}
+        rows.append({label: name, **values})
+    return rows
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], formats: Mapping[str, str] | None = None) -> str:
+    """Rows of dicts as a markdown table; numbers use `formats` (default: the TABLE_COLUMNS formats)."""
+    if not rows:
+        return "(no rows)"
+    fmt = {h: f for h, _, _, f in TABLE_COLUMNS} | dict(formats or {})
+    headers = list(rows[0])
+
+    def cell(h: str, v: Any) -> str:
+        return fmt[h].format(v) if h in fmt and isinstance(v, int | float) else str(v)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(h, r[h]) for h in headers) + " |" for r in rows]
+    return "\n".join(lines)
