@@ -14,6 +14,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from labkit.checks import run_check
@@ -202,6 +203,18 @@ def test_namespace_skips_cells_and_names_missing_definitions(tmp_path):
     with pytest.raises(AttributeError, match="does not define 'word_counts'"):
         ns.word_counts("a")
     assert (tmp_path / "counts.json").exists()  # cells run in the notebook's folder
+
+
+def test_namespace_runs_dataclasses_with_annotations(tmp_path):
+    """Cells are compiled without this module's `from __future__ import annotations`: with it, a learner's
+    @dataclass (string annotations, in a namespace that is no module) fails to build (lab 04 has one)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from dataclasses import dataclass\nfrom typing import Any, ClassVar\n\n@dataclass\nclass S:\n"
+        "    index: Any\n    top_k: int = 3\n    kind: ClassVar[str] = 'hybrid'")])
+    path = tmp_path / "04_x.ipynb"
+    nbformat.write(nb, str(path))
+    ns = load_namespace(path)
+    assert ns.S(index=None).top_k == 3 and ns.S.kind == "hybrid"
 
 
 def test_run_check_prints_one_banner_and_never_raises(capsys):

@@ -169,7 +169,9 @@ def load_namespace(path: Path, skip_cells: Iterable[int] = frozenset(),
                 if "skip-grading" in (cell["metadata"].get("tags") or []):  # slow demos graders do not need
                     continue
                 try:
-                    code = compile(code_lines(cell["source"]), f"{path}:cell{index}", "exec")
+                    # dont_inherit: this module's `from __future__ import annotations` must not leak into
+                    # learner code (string annotations break @dataclass in a namespace that is no module)
+                    code = compile(code_lines(cell["source"]), f"{path}:cell{index}", "exec", dont_inherit=True)
                     with _time_limit(cell_timeout):
                         exec(code, namespace)
                 except (Exception, SystemExit, CellTimeout):  # noqa: BLE001 - a learner cell may raise anything
