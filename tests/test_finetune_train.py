@@ -45,7 +45,8 @@ def test_tiny_run_completes_with_finite_loss(trained):
     assert trained.steps == 2 and len(trained.losses) == 2 and trained.n_train == 4
     assert all(math.isfinite(x) and x > 0 for x in trained.losses) and math.isfinite(trained.val_loss)
     assert (trained.adapter_dir / "adapter_config.json").exists()
-    assert 0 < trained.trainable_params < trained.total_params / 100  # LoRA trains well under 1%
+    assert 0 < trained.trainable_params < trained.total_params / 20  # LoRA trains a few % of the weights
+    assert trained.settings["target_modules"] == list(ft.train.ALL_LINEAR) and trained.settings["r"] == 16
     assert trained.wall_seconds > 0 and trained.cpu_seconds > 0 and trained.peak_rss_mb > 100
 
 
@@ -106,3 +107,15 @@ def test_evaluate_format_scores_format_and_cited_doc():
     assert (good.adherence, good.key_fact_accuracy, good.n) == (1.0, 1.0, 4)
     assert (bad.adherence, bad.key_fact_accuracy) == (0.0, 0.0)
     assert bad.per_example[0].cited_doc == "nowhere" and bad.per_example[0].format_problem
+
+
+def test_command_line_run_writes_a_record_that_load_run_reads(tmp_path, capsys):
+    from labkit.finetune.train import RUN_RECORD, load_run, main
+
+    out = tmp_path / "cli-lora"
+    record = main(["--train", "2", "--steps", "1", "--eval", "1", "--max-tokens", "3", "--out", str(out),
+                   "--record", str(tmp_path / "copy.json")])
+    assert (out / RUN_RECORD).exists() and (tmp_path / "copy.json").exists()
+    assert load_run(out) == record and load_run(tmp_path / "nothing-here") is None
+    assert record["train"]["steps"] == 1 and record["before"]["n"] == record["after"]["n"] == 1
+    assert record["train"]["settings"]["r"] == 16 and "format adherence" in capsys.readouterr().out

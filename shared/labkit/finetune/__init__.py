@@ -15,7 +15,8 @@ The modules, in the order the data flows (each short enough to read):
 - stats.py     token statistics, training cost (dated prices in data/training_prices.csv), local run time
 - export.py    OpenAI, Amazon Bedrock (Claude) and Hugging Face TRL formats, and write_jsonl
 - model.py     the LoRA base model (SmolLM2-135M) in transformers, with or without an adapter; "ft:" ids
-- train.py     train_lora (a small LoRA run on the CPU) and evaluate_format (the before/after measurement)
+- train.py     train_lora (a small LoRA run on the CPU), evaluate_format (the before/after measurement),
+               load_run (the record of `make finetune`)
 """
 
 from labkit.finetune.clean import (
@@ -73,6 +74,7 @@ from labkit.finetune.train import (
     comparison_table,
     default_split,
     evaluate_format,
+    load_run,
     train_lora,
 )
 from labkit.finetune.validate import (
@@ -97,5 +99,5 @@ __all__ = [
     "to_openai", "to_trl", "token_counts", "training_price", "training_prices", "validate", "write_jsonl",
     "BASE_MODEL_ID", "FinetunedModel", "NoAdapter", "latest_adapter", "load_finetuned", "register_finetuned",
     "FormatResult", "FormatScore", "TrainResult", "cited_doc", "comparison_table", "default_split",
-    "evaluate_format", "train_lora",
+    "evaluate_format", "load_run", "train_lora",
 ]

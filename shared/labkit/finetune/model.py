@@ -27,6 +27,8 @@ from labkit.paths import cache_dir
 BASE_MODEL_ID = "local:smollm2"   # the base model, no adapter, as a model id for get_client()
 FT_PREFIX = "ft:"                 # fine-tuned model ids, as on OpenAI / in the seed article
 N_THREADS = 2                     # like the llama.cpp backend: results do not depend on the core count
+GEN_THREADS = 1                   # decoding one token is too small a job to split: measured on the 2-core
+                                  # machine, 2 threads cost 3-4x the CPU seconds of 1 and were not faster
 
 
 class NoAdapter(LocalModelError):
@@ -111,11 +113,16 @@ class FinetunedModel:
         stops = [s for s in (stop_sequences or []) if s]
         extra = {"stop_strings": stops, "tokenizer": self.tokenizer} if stops else {}
         with self.lock, torch.inference_mode():
-            ids = torch.tensor([prompt])
-            out = self.model.generate(ids, attention_mask=torch.ones_like(ids),
-                                      max_new_tokens=max_tokens, do_sample=False,
-                                      repetition_penalty=REPEAT_PENALTY,
-                                      pad_token_id=self.tokenizer.eos_token_id, **extra)
+            threads = torch.get_num_threads()
+            torch.set_num_threads(GEN_THREADS)  # training (load_base) keeps N_THREADS
+            try:
+                ids = torch.tensor([prompt])
+                out = self.model.generate(ids, attention_mask=torch.ones_like(ids),
+                                          max_new_tokens=max_tokens, do_sample=False,
+                                          repetition_penalty=REPEAT_PENALTY,
+                                          pad_token_id=self.tokenizer.eos_token_id, **extra)
+            finally:
+                torch.set_num_threads(threads)
         new = out[0, len(prompt):].tolist()
         if new and new[-1] == self.tokenizer.eos_token_id:  # the model ended its turn
             return Generation(self.tokenizer.decode(new[:-1]), len(prompt), len(new), "end_turn")
