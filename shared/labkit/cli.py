@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "labkit.commands.rag",
     "labkit.commands.finetune",
     "labkit.commands.grading",
+    "labkit.commands.compare",
 ]
 
 

@@ -10,7 +10,11 @@
 Every metric here is deterministic string work, so the same answers always get the same scores:
 - `key_fact_score`: the fraction of an item's key facts found in the answer after `normalize`;
 - `is_refusal`: the answer declines or escalates (a fixed list of patterns, `REFUSAL_PATTERNS`);
-- `format_ok`: the answer is non-empty, short enough and (optionally) parses as the JSON asked for.
+- `format_ok`: the answer is non-empty, short enough and (optionally) parses as the JSON asked for;
+- `unsupported_claims`: the checkable claims of an answer (prices and other numbers, menu paths, e-mail
+  addresses, URLs) that do not occur in the evidence the model had (system prompt, context, question):
+  the deterministic hallucination check of module 4;
+- `cited_ids`: the [doc-id] citations of an answer, for citation accuracy against the gold sources.
 
 `run_eval` calls the answer function once per question, times it, takes token counts from the reply's
 `usage`, prices them with `labkit.costs` and returns per-question records plus a summary.
@@ -130,6 +134,57 @@ def format_ok(text: str, *, max_words: int | None = None, parser: Callable[[str]
 
 
 # ----------------------------------------------------------------------------------------------
+# Claims and hallucination (deterministic), citations
+# ----------------------------------------------------------------------------------------------
+# A *claim* is a piece of an answer that can be checked by string matching, after `normalize`:
+#   - a number, with a leading "$" or a trailing "%" or size unit kept ("$35", "99.9%", "50gb", "1000",
+#     "2026-12-01");
+#     list markers at the start of a line ("1." and "2)") are not claims;
+#   - a menu step "a > b": the word before and the word after each ">" ("settings > export");
+#   - an e-mail address, or a URL / host name with a path ("api.acmecorp.example/v2").
+# A claim is *supported* when it also occurs in the evidence (what the model was shown: its system prompt,
+# the retrieved context and the customer's question): numbers as whole numbers ("$9" is not in "$90"),
+# the others as substrings. An answer with an unsupported claim *hallucinates*. The check is strict and
+# blind to wording ("two weeks" is no claim at all, "14-day" is the claim "14"): read the claims it lists.
+_NUMBER = re.compile(r"(?<![\w.$/-])\$?\d+(?:[.:-]\d+)*(?:%|gb|mb|tb|kb)?(?![\w/])")
+_LIST_MARKER = re.compile(r"^\s*\d+[.)]\s", re.M)
+_MENU_STEP = re.compile(r"([a-z0-9]+) > (?=([a-z0-9]+))")  # overlapping: "a > b > c" has two steps
+_EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+_URL = re.compile(r"(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s)\]]*[a-z0-9/])")  # claim: without scheme
+
+
+def claims(text: str) -> list[str]:
+    """The checkable claims of `text` (see above), normalised, each once, in order of appearance."""
+    norm = normalize(_LIST_MARKER.sub(" ", unicodedata.normalize("NFKC", text)))
+    found = [m.group(0).rstrip(".") for m in _EMAIL.finditer(norm)]
+    found += [m.group(1) for m in _URL.finditer(norm)]
+    rest = _URL.sub(" ", _EMAIL.sub(" ", norm))
+    found += [f"{a} > {b}" for a, b in _MENU_STEP.findall(rest)]
+    found += [n.rstrip(".") for n in _NUMBER.findall(rest)]
+    return list(dict.fromkeys(found))
+
+
+def _supported(claim: str, evidence: str) -> bool:
+    if claim[:1].isdigit() or claim[:1] == "$":
+        return bool(_fact_pattern(claim).search(evidence))
+    return claim in evidence
+
+
+def unsupported_claims(answer: str, evidence: str) -> list[str]:
+    """The claims of `answer` that do not occur in `evidence` (both normalised): what it invented."""
+    norm = normalize(evidence)
+    return [c for c in claims(answer) if not _supported(c, norm)]
+
+
+_CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_.\-]*)(?:#\d+)?\]")  # the form labkit.rag cites in
+
+
+def cited_ids(text: str) -> list[str]:
+    """The document ids cited as [doc-id] (or [doc-id#n], a chunk) in `text`, each once, in order."""
+    return list(dict.fromkeys(_CITATION.findall(text)))
+
+
+# ----------------------------------------------------------------------------------------------
 # The runner
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -139,6 +194,8 @@ class Reply:
     text: str
     input_tokens: int = 0
     output_tokens: int = 0
+    evidence: str | None = None   # what the model was shown (for the hallucination check); None: unknown
+    retrieval_ms: float | None = None  # time spent retrieving, when the strategy retrieves
 
 
 def as_reply(result: Any) -> Reply:
@@ -172,6 +229,17 @@ class EvalRecord:
     output_tokens: int
     latency_ms: float
     cost_usd: float
+    unsupported: list[str] | None = None  # claims not in the evidence (None: no evidence was given)
+    cited: list[str] = field(default_factory=list)
+    citation_ok: bool | None = None       # cites a gold source; None: answerable-and-cited only
+    retrieval_ms: float | None = None
+
+    @property
+    def hallucinated(self) -> bool | None:
+        """An unsupported claim in an answer that did not refuse; None when there was no evidence."""
+        if self.unsupported is None:
+            return None
+        return bool(self.unsupported) and not self.refused
 
     @property
     def correct(self) -> bool:
@@ -196,6 +264,16 @@ class EvalSummary:
     cost_per_query: float     # USD at `price_model`'s prices
     p50_latency_ms: float
     price_model: str
+    p95_latency_ms: float = math.nan
+    hallucination_rate: float = math.nan   # answers (all questions) with an unsupported claim
+    citation_accuracy: float = math.nan    # answerable answers that cite: share citing a gold source
+    citation_rate: float = math.nan        # answerable answers that cite anything
+    p50_retrieval_ms: float = math.nan
+
+    @property
+    def cost_per_million(self) -> float:
+        """USD per million queries like these: the unit of the seed's cost table."""
+        return self.cost_per_query * 1_000_000
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -234,6 +312,11 @@ def summarize(records: Sequence[EvalRecord], price_model: str = DEFAULT_MODEL) -
         cost_per_query=_mean(r.cost_usd for r in records),
         p50_latency_ms=percentile([r.latency_ms for r in records], 50),
         price_model=price_model,
+        p95_latency_ms=percentile([r.latency_ms for r in records], 95),
+        hallucination_rate=_mean(r.hallucinated for r in records if r.hallucinated is not None),
+        citation_accuracy=_mean(r.citation_ok for r in records if r.citation_ok is not None),
+        citation_rate=_mean(bool(r.cited) for r in answerable),
+        p50_retrieval_ms=percentile([r.retrieval_ms for r in records if r.retrieval_ms is not None], 50),
     )
 
 
@@ -247,6 +330,8 @@ def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
     price_model: whose prices turn tokens into dollars (offline the tokens are the local model's, so the
     cost is an estimate of the same traffic on that model). facts="updated" scores freshness-sensitive
     items against their `updated_key_facts` (the knowledge base after kb_updates/).
+    Hallucination is checked when the reply carries `evidence` (a Reply from a `labkit.strategies`
+    strategy does); citations are compared with the item's gold `sources`.
     """
     check = format_check or format_ok
     records = []
@@ -257,6 +342,8 @@ def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
         fresh = facts == "updated" and item.updated_key_facts
         key_facts = item.updated_key_facts if fresh else item.key_facts
         refused = is_refusal(reply.text)
+        cited = cited_ids(reply.text)
+        evidence = None if reply.evidence is None else f"{reply.evidence}\n{item.question}"
         records.append(EvalRecord(
             id=item.id, category=item.category, answerable=item.answerable, answer=reply.text,
             key_fact_score=key_fact_score(reply.text, key_facts) if item.answerable else 0.0,
@@ -265,6 +352,9 @@ def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
             format_ok=bool(check(reply.text)), input_tokens=reply.input_tokens,
             output_tokens=reply.output_tokens, latency_ms=latency_ms,
             cost_usd=costs.cost_per_query(price_model, reply.input_tokens, reply.output_tokens),
+            unsupported=None if evidence is None else unsupported_claims(reply.text, evidence),
+            cited=cited, citation_ok=bool(set(cited) & set(item.sources)) if item.answerable and cited else None,
+            retrieval_ms=reply.retrieval_ms,
         ))
     return EvalRun(records, summarize(records, price_model))
 
@@ -286,12 +376,31 @@ TABLE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
 )
 
 
-def comparison_rows(runs: Mapping[str, EvalRun | EvalSummary], label: str = "version") -> list[dict]:
-    """One row per run: {label: name, column: value, ...} with the columns of TABLE_COLUMNS."""
+# Module 4's table: every metric of the strategy comparison (`labkit compare`).
+COMPARE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
+    ("accuracy", "accuracy", 1, "{:.2f}"),
+    ("hallucination", "hallucination_rate", 1, "{:.2f}"),
+    ("citation", "citation_accuracy", 1, "{:.2f}"),
+    ("refusal", "refusal_correct", 1, "{:.2f}"),
+    ("format", "format_ok", 1, "{:.2f}"),
+    ("p50 ms", "p50_latency_ms", 1, "{:,.0f}"),
+    ("p95 ms", "p95_latency_ms", 1, "{:,.0f}"),
+    ("retrieval ms", "p50_retrieval_ms", 1, "{:,.0f}"),
+    ("in tokens", "mean_input_tokens", 1, "{:,.0f}"),
+    ("out tokens", "mean_output_tokens", 1, "{:,.0f}"),
+    ("$/query", "cost_per_query", 1, "{:.5f}"),
+    ("$/1M queries", "cost_per_query", 1_000_000, "{:,.0f}"),
+)
+
+
+def comparison_rows(runs: Mapping[str, EvalRun | EvalSummary], label: str = "version",
+                    columns: Sequence[tuple[str, str, float, str]] = TABLE_COLUMNS) -> list[dict]:
+    """One row per run: {label: name, column: value, ...} with `columns` (default TABLE_COLUMNS;
+    COMPARE_COLUMNS for module 4's full comparison)."""
     rows = []
     for name, run in runs.items():
         summary = run.summary if isinstance(run, EvalRun) else run
-        values = {h: getattr(summary, attr) * scale for h, attr, scale, _ in TABLE_COLUMNS}
+        values = {h: getattr(summary, attr) * scale for h, attr, scale, _ in columns}
         rows.append({label: name, **values})
     return rows
 
@@ -300,10 +409,12 @@ def format_table(rows: Sequence[Mapping[str, Any]], formats: Mapping[str, str] |
     """Rows of dicts as a markdown table; numbers use `formats` (default: the TABLE_COLUMNS formats)."""
     if not rows:
         return "(no rows)"
-    fmt = {h: f for h, _, _, f in TABLE_COLUMNS} | dict(formats or {})
+    fmt = {h: f for h, _, _, f in (*TABLE_COLUMNS, *COMPARE_COLUMNS)} | dict(formats or {})
     headers = list(rows[0])
 
     def cell(h: str, v: Any) -> str:
+        if isinstance(v, float) and math.isnan(v):
+            return "n/a"
         return fmt[h].format(v) if h in fmt and isinstance(v, int | float) else str(v)
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]

@@ -598,6 +598,7 @@ class Answer:
     latency_ms: float
     refused: bool
     invalid_citations: list[str] = field(default_factory=list)
+    retrieval_ms: float = 0.0   # the part of latency_ms spent in index.search
 
 
 def answer(question: str, index: Index, client=None, top_k: int = 5, model: str = DEFAULT_MODEL,
@@ -609,9 +610,10 @@ def answer(question: str, index: Index, client=None, top_k: int = 5, model: str 
     """
     started = time.perf_counter()
     hits = index.search(question, top_k=top_k, mode=mode)
+    retrieval_ms = (time.perf_counter() - started) * 1000
     if not hits:
         return Answer(text=REFUSAL, citations=[], hits=[], usage={"input_tokens": 0, "output_tokens": 0},
-                      latency_ms=(time.perf_counter() - started) * 1000, refused=True)
+                      latency_ms=(time.perf_counter() - started) * 1000, refused=True, retrieval_ms=retrieval_ms)
     if client is None:
         from labkit.llm import get_client
 
@@ -623,7 +625,7 @@ def answer(question: str, index: Index, client=None, top_k: int = 5, model: str 
     usage = {"input_tokens": reply.usage.input_tokens, "output_tokens": reply.usage.output_tokens}
     return Answer(text=text, citations=valid, hits=hits, usage=usage,
                   latency_ms=(time.perf_counter() - started) * 1000, refused=is_refusal(text),
-                  invalid_citations=invalid)
+                  invalid_citations=invalid, retrieval_ms=retrieval_ms)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,241 @@
+"""Module 4: the hallucination check, citation accuracy, the strategies, freshness, the seed's claims and
+`labkit compare`.
+
+Most tests use an *echo* client (labkit.testing.echo: a stand-in for anthropic.Anthropic that answers
+with the prompt it was given): fast and deterministic, and it makes the evidence plumbing visible (an
+echo answer is supported by its own evidence, so its hallucination rate must be 0).
+One test runs the real local model through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from labkit import strategies as st
+from labkit.cli import main
+from labkit.data import EvalItem, load_docs, load_eval
+from labkit.decision import SEED_CLAIMS, Measured, recommend, verdicts
+from labkit.evaluate import (
+    COMPARE_COLUMNS,
+    Reply,
+    cited_ids,
+    claims,
+    comparison_rows,
+    format_table,
+    run_eval,
+    unsupported_claims,
+)
+from labkit.prompts import TOKEN_BUDGET
+from labkit.testing.echo import EchoClient
+
+
+def _item(id_, question, key_facts, sources=(), answerable=True, updated=(), category="factual"):
+    return EvalItem(id=id_, question=question, answer="", key_facts=list(key_facts), sources=list(sources),
+                    category=category if answerable else "unanswerable", difficulty="easy", answerable=answerable,
+                    split="dev", updated_key_facts=list(updated))
+
+
+# --------------------------------------------------------------------------- the hallucination check
+def test_claims_are_numbers_menu_steps_emails_and_urls():
+    text = ("1. Diagnosis: Pro is $35/month with 100 GB and 99.9% uptime since 2026-12-01.\n"
+            "2. Solution:\n   1) Open Settings > Data > Export workspace or mail support@acmecorp.example.\n"
+            "   2) Call https://api.acmecorp.example/v2 up to 1,000 times a minute.")
+    assert claims(text) == ["support@acmecorp.example", "api.acmecorp.example/v2", "settings > data",
+                            "data > export", "$35", "100gb", "99.9%", "2026-12-01", "1000"]
+    assert claims("No numbers here, just words.") == []
+
+
+@pytest.mark.parametrize("answer, evidence, unsupported", [
+    ("Pro costs $29/month.", "Pro plan: $29 per month", []),
+    ("Pro costs $35/month.", "Pro plan: $29 per month", ["$35"]),              # a changed price
+    ("Basic costs $9.", "Basic: $90 per year", ["$9"]),                       # not a prefix of $90
+    ("Up to 13 members.", "up to 3 team members", ["13"]),                    # not a suffix of 13
+    ("Storage: 50 GB.", "storage 50GB", []),                                  # normalised units
+    ("Go to Settings > Export > Download All.", "Settings -> Export -> Download All", []),
+    ("Go to Settings > Data > Export.", "Settings > Export > Download All", ["settings > data", "data > export"]),
+    ("Write to help@acmecorp.example.", "support@acmecorp.example", ["help@acmecorp.example"]),
+    ("Refunds within 14-day window.", "a full refund within 14 days", []),
+    ("I don't know based on the documentation.", "", []),
+])
+def test_unsupported_claims(answer, evidence, unsupported):
+    assert unsupported_claims(answer, evidence) == unsupported
+
+
+def test_run_eval_counts_hallucinations_and_citations():
+    items = [_item("a", "How much is Pro?", ["$29"], ["plan-pro"]),
+             _item("b", "How much is Basic?", ["$9"], ["plan-basic"]),
+             _item("c", "Linux app?", [], answerable=False),
+             _item("d", "Refund window?", ["14 days"], ["refunds-policy"])]
+    replies = {"a": Reply("Pro is $29 [plan-pro].", 10, 5, "Pro: $29/month"),
+               "b": Reply("Basic is $12 [plans-overview].", 10, 5, "Basic: $9/month"),  # invented, wrong cite
+               "c": Reply("I don't know based on the documentation. It ships 2027.", 10, 5, "nothing"),
+               "d": Reply("You have 14 days.", 10, 5, "Full refund within 14 days")}
+    run = run_eval(items, lambda item: replies[item.id])
+    a, b, c, d = run.records
+    assert a.unsupported == [] and not a.hallucinated and a.citation_ok is True
+    assert b.unsupported == ["$12"] and b.hallucinated and b.citation_ok is False
+    assert c.unsupported == ["2027"] and c.hallucinated is False  # a refusal does not count as hallucinating
+    assert d.cited == [] and d.citation_ok is None
+    s = run.summary
+    assert s.hallucination_rate == 0.25 and s.citation_accuracy == 0.5 and s.citation_rate == pytest.approx(2 / 3)
+    no_evidence = run_eval(items[:1], lambda item: Reply("Pro is $29."))
+    assert no_evidence.records[0].hallucinated is None and math.isnan(no_evidence.summary.hallucination_rate)
+    assert cited_ids("[a-b] then [c#2] and [a-b]") == ["a-b", "c"]
+
+
+def test_latency_percentiles_and_cost_per_million():
+    run = run_eval([_item(str(i), "q", ["x"]) for i in range(20)], lambda item: Reply("x", 1000, 100))
+    s = run.summary
+    assert s.p95_latency_ms >= s.p50_latency_ms >= 0
+    assert s.cost_per_million == pytest.approx(s.cost_per_query * 1e6) and s.cost_per_million == pytest.approx(4500)
+    rows = comparison_rows({"x": run}, label="strategy", columns=COMPARE_COLUMNS)
+    assert list(rows[0]) == ["strategy"] + [c[0] for c in COMPARE_COLUMNS]
+    assert "| n/a |" in format_table(rows)  # no retrieval: NaN is shown as n/a
+
+
+# --------------------------------------------------------------------------- strategies (echo client)
+KEEP = {"refunds-policy", "plan-pro", "plan-basic", "plans-overview", "data-export", "two-factor-auth"}
+
+
+@pytest.fixture(scope="module")
+def small_index():
+    """An index of the documents the freshness questions need, plus one other (fast to embed)."""
+    return st.kb_index([d for d in load_docs() if d.id in KEEP])
+
+
+def test_prompt_only_fits_the_budget_and_packs_small_documents_first():
+    client = EchoClient()
+    strategy = st.PromptOnly(client, budget=1500)
+    assert 0 < strategy.prompt_tokens < 1500 and strategy.included
+    docs = sorted(load_docs(), key=lambda d: len(d.text))
+    assert docs[0].id in strategy.included  # smallest first
+    left_out = [d for d in docs if d.id not in strategy.included]
+    more = [d for d in docs if d.id in strategy.included] + left_out[:1]
+    assert client.messages.count_tokens(model="m", system=strategy.build(more), messages=[]).input_tokens >= 1500
+    reply = strategy.answer(_item("a", "How much is Pro?", ["$29"]))
+    assert reply.evidence == strategy.system and client.calls[-1]["system"] == strategy.system
+    assert st.PromptOnly(client).prompt_tokens < TOKEN_BUDGET
+
+
+def test_rag_and_hybrid_evidence_is_the_retrieved_context(small_index):
+    client = EchoClient()
+    item = _item("a", "How long do I have to ask for a full refund?", ["14 days"], ["refunds-policy"])
+    for strategy in (st.Rag(small_index, client, top_k=2), st.Hybrid(small_index, client, model="ft:test")):
+        reply = strategy.answer(item)
+        assert "refunds-policy" in reply.evidence and reply.retrieval_ms >= 0
+        assert unsupported_claims(reply.text, reply.evidence + item.question) == []  # an echo invents nothing
+    assert client.calls[-1]["model"] == "ft:test" and "Context:" in client.calls[-1]["messages"][-1]["content"]
+    assert st.GUARDRAIL in client.calls[-1]["system"]
+
+
+def test_fine_tuned_without_an_adapter_is_labelled_base(monkeypatch, tmp_path):
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))  # an empty cache: no adapter
+    messages = []
+    model, label = st.ensure_adapter("base", log=messages.append)
+    assert model == "local:smollm2" and "not fine-tuned" in label and "BASE" in messages[0]
+    strategy = st.FineTuned(EchoClient())
+    assert strategy.name == "smollm2-base (not fine-tuned)" and strategy.kind == "fine-tuned"
+    assert st.Hybrid(index=object(), client=EchoClient()).name == "hybrid (base, not fine-tuned)"
+    from labkit.finetune import NoAdapter
+
+    with pytest.raises(NoAdapter, match="make finetune"):
+        st.ensure_adapter("error")
+
+
+def test_freshness_is_measured(small_index, monkeypatch, tmp_path):
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))
+    client = EchoClient()
+    items = [i for i in load_eval("dev") if i.id in {"q102", "q103"} or i.updated_key_facts][:3]
+    assert items and all(i.updated_key_facts for i in items)
+    strategies = [st.Rag(small_index, client, top_k=5), st.FineTuned(client)]
+    updated = [d for d in load_docs("updated") if d.id in KEEP]
+    fresh = {f.strategy: f for f in st.measure_freshness(strategies, items, docs=updated)}
+    rag, ft = fresh["rag"], fresh["smollm2-base (not fine-tuned)"]
+    assert "re-indexed" in rag.action and "unchanged" in ft.action
+    assert rag.new_fact > ft.new_fact == 0.0  # the echo of re-indexed documents has the new facts
+    with pytest.raises(ValueError, match="freshness-sensitive"):
+        st.measure_freshness(strategies, [i for i in items if False])
+
+
+def test_spread_keeps_every_category():
+    items = load_eval("dev")
+    picked = st.spread(items, 8)
+    assert len(picked) == 8 and len({i.category for i in picked}) == 8
+    assert st.spread(items, 1000) == items
+    with pytest.raises(ValueError, match="unknown strategy"):
+        st.build(["rag", "magic"], client=EchoClient(), index=object())
+
+
+# --------------------------------------------------------------------------- claims and the decision
+def _summary(**values):
+    base = dict(accuracy=0.5, hallucination_rate=0.2, p50_latency_ms=1000.0, p50_retrieval_ms=math.nan,
+                cost_per_query=0.0003, format_ok=1.0)
+    return SimpleNamespace(**(base | values))
+
+
+def test_verdicts_are_computed_from_the_measurements():
+    summaries = {"prompt-only": _summary(p50_latency_ms=500.0, cost_per_query=0.0004),
+                 "rag": _summary(accuracy=0.8, hallucination_rate=0.1, p50_retrieval_ms=40.0, cost_per_query=0.0005),
+                 "fine-tuned": _summary(accuracy=0.1, hallucination_rate=0.6, format_ok=0.5)}
+    rows = {r["seed says"]: r for r in verdicts(Measured(summaries))}
+    assert len(rows) == len(SEED_CLAIMS)
+    assert rows["RAG: Medium (retrieval adds 100-500ms)"]["verdict"] == "disagree"   # 40 ms
+    assert "40 ms" in rows["RAG: Medium (retrieval adds 100-500ms)"]["measured"]
+    assert rows["Prompt Engineering: Lowest"]["verdict"] == "agree"
+    assert rows["RAG reduces hallucination better than fine-tuning"]["verdict"] == "agree"
+    assert rows["Fine-Tuning: Highest (internalized knowledge)"]["verdict"] == "disagree"
+    assert rows["Prompt Engineering: $200-500"]["verdict"] == "agree"                 # $400 per 1M
+    assert rows["The hybrid approach wins in production"]["verdict"] == "n/a"         # not measured
+    assert rows["RAG: Real-time (retrieves latest docs)"]["verdict"] == "n/a"
+    fresh = {"rag": SimpleNamespace(new_fact=0.8), "fine-tuned": SimpleNamespace(new_fact=0.0)}
+    rows = {r["seed says"]: r for r in verdicts(Measured(summaries, fresh))}
+    assert rows["RAG: Real-time (retrieves latest docs)"]["verdict"] == "agree"
+    assert rows["Fine-Tuning: Stale (frozen at training time)"]["verdict"] == "agree"
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    (dict(knowledge_tokens=2000, changes_often=False, needs_format=False), "prompt-only"),
+    (dict(knowledge_tokens=2000, changes_often=False, needs_format=True), "fine-tuned"),
+    (dict(knowledge_tokens=20000, changes_often=False, needs_format=False), "rag"),
+    (dict(knowledge_tokens=2000, changes_often=True, needs_format=False), "rag"),
+    (dict(knowledge_tokens=20000, changes_often=True, needs_format=True), "hybrid"),
+    (dict(knowledge_tokens=20000, changes_often=False, needs_format=False, latency_budget_ms=20), "fine-tuned"),
+    (dict(knowledge_tokens=20000, changes_often=True, needs_format=False, latency_budget_ms=20), "rag"),
+])
+def test_recommend_follows_the_flowchart(kwargs, expected):
+    assert recommend(**({"latency_budget_ms": None, "retrieval_ms": 40.0} | kwargs)) == expected
+
+
+# --------------------------------------------------------------------------- the command
+def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys, small_index, tmp_path):
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))
+    client = EchoClient()
+    real_build = st.build
+    monkeypatch.setattr(st, "build", lambda kinds, **kw: real_build(kinds, client=client, index=small_index, **kw))
+    assert main(["compare", "--limit", "8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["strategies"]) == {"prompt-only", "rag", "smollm2-base (not fine-tuned)",
+                                      "hybrid (base, not fine-tuned)"}
+    assert len(out["questions"]) == 8 and len(out["claims"]) == len(SEED_CLAIMS)
+    assert {c["verdict"] for c in out["claims"]} <= {"agree", "disagree", "n/a"}
+    assert [f["strategy"] for f in out["freshness"]] == list(out["strategies"])
+    for summary in out["strategies"].values():
+        assert summary["n"] == 8 and summary["cost_per_million"] > 0
+    assert main(["compare", "--limit", "2", "--no-freshness"]) == 0
+    text = capsys.readouterr().out
+    assert "| strategy | accuracy | hallucination |" in text and "agree" in text and "wall time:" in text
+    assert main(["compare", "--strategies", "rag,magic"]) == 2
+    assert "unknown strategy magic" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_compare_command_with_the_local_model(capsys):
+    assert main(["compare", "--strategies", "rag", "--limit", "2", "--no-freshness", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rag = out["strategies"]["rag"]
+    assert rag["n"] == 2 and rag["mean_input_tokens"] > 100 and rag["p50_retrieval_ms"] > 0
+    assert 0 <= rag["accuracy"] <= 1 and rag["p95_latency_ms"] >= rag["p50_latency_ms"]
