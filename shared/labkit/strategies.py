@@ -207,16 +207,21 @@ def _stderr(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def ensure_adapter(if_missing: IfMissing = "base", steps: int = 60, n_train: int = 120,
+def ensure_adapter(if_missing: IfMissing = "base", steps: int | None = None, n_train: int | None = None,
                    log: Callable[[str], None] | None = None) -> tuple[str, str]:
     """(model id, label) of the module-3 model to call.
 
     With a trained adapter (labkit.finetune.latest_adapter()): the seed's fine-tuned id, label "fine-tuned".
-    Without one: if_missing="train" trains module 3's default run (`n_train` tickets, `steps` steps) into
+    Without one: if_missing="train" trains module 3's full run (`make finetune`'s `FULL_RUN` unless `n_train`
+    tickets and `steps` steps are given) into
     the cache and says how long it took; "base" answers with the base SmolLM2-135M, honestly labelled
     "smollm2-base (not fine-tuned)"; "error" raises NoAdapter.
     """
     from labkit.finetune import BASE_MODEL_ID, NoAdapter, default_split, latest_adapter, train_lora
+    from labkit.finetune.train import FULL_RUN
+
+    steps = FULL_RUN["steps"] if steps is None else steps
+    n_train = FULL_RUN["train"] if n_train is None else n_train
 
     log = log or _stderr
     if latest_adapter() is not None:
@@ -232,7 +237,7 @@ def ensure_adapter(if_missing: IfMissing = "base", steps: int = 60, n_train: int
         return BASE_MODEL_ID, "smollm2-base (not fine-tuned)"
     log(f"labkit: no fine-tuned adapter yet: training module 3's default LoRA run ({n_train} tickets, "
         f"{steps} steps) on the CPU, once; it is cached for next time")
-    train, held_out = default_split(n_train, 20)
+    train, held_out = default_split(n_train, FULL_RUN["eval"])
     result = train_lora(train, held_out, max_steps=steps)
     log(f"labkit: trained in {result.wall_seconds:.0f} s; adapter in {result.adapter_dir}")
     return SEED_FINETUNED_MODEL, "fine-tuned"
