@@ -24,7 +24,7 @@ ROOT = BENCH.parent
 
 # (name, script and arguments, time limit in seconds); run in this order.
 BENCHMARKS: list[tuple[str, list[str], float]] = [
-    ("indexing", ["indexing_bench.py", "--repeat", "1"], 300),
+    ("indexing", ["indexing_bench.py", "--repeat", "3"], 300),
     ("retrieval latency", ["retrieval_latency.py", "--queries", "20"], 480),
     ("retrieval quality", ["retrieval_eval.py"], 240),
     ("local model speed", ["local_model_bench.py", "--skip-transformers"], 240),
