@@ -15,6 +15,8 @@ Every metric here is deterministic string work, so the same answers always get t
   addresses, URLs) that do not occur in the evidence the model had (system prompt, context, question):
   the deterministic hallucination check of module 4;
 - `cited_ids`: the [doc-id] citations of an answer, for citation accuracy against the gold sources.
+An LLM judge (`labkit.judge`, Claude only) can be passed to `run_eval` as an extra: its hallucination
+rate is reported beside the deterministic one, with how often the two agree.
 
 `run_eval` calls the answer function once per question, times it, takes token counts from the reply's
 `usage`, prices them with `labkit.costs` and returns per-question records plus a summary.
@@ -34,6 +36,7 @@ import numpy as np
 
 from labkit import costs
 from labkit.data import EvalItem
+from labkit.judge import Judge
 from labkit.models import DEFAULT_MODEL
 
 
@@ -233,6 +236,14 @@ class EvalRecord:
     cited: list[str] = field(default_factory=list)
     citation_ok: bool | None = None       # cites a gold source; None: answerable-and-cited only
     retrieval_ms: float | None = None
+    judge_unsupported: list[str] | None = None  # what the LLM judge found unsupported (None: not judged)
+
+    @property
+    def judge_hallucinated(self) -> bool | None:
+        """The LLM judge found an unsupported statement in an answer that did not refuse; None: not judged."""
+        if self.judge_unsupported is None:
+            return None
+        return bool(self.judge_unsupported) and not self.refused
 
     @property
     def hallucinated(self) -> bool | None:
@@ -269,6 +280,8 @@ class EvalSummary:
     citation_accuracy: float = math.nan    # answerable answers that cite: share citing a gold source
     citation_rate: float = math.nan        # answerable answers that cite anything
     p50_retrieval_ms: float = math.nan
+    judge_hallucination_rate: float = math.nan  # the LLM judge's rate (labkit.judge), when one was used
+    judge_agreement: float = math.nan           # answers where judge and deterministic check agree
 
     @property
     def cost_per_million(self) -> float:
@@ -300,6 +313,7 @@ def summarize(records: Sequence[EvalRecord], price_model: str = DEFAULT_MODEL) -
     """The summary of a list of records (see EvalSummary)."""
     answerable = [r for r in records if r.answerable]
     unanswerable = [r for r in records if not r.answerable]
+    judged = [r for r in records if r.judge_unsupported is not None]
     return EvalSummary(
         n=len(records), n_answerable=len(answerable), n_unanswerable=len(unanswerable),
         accuracy=_mean(r.key_fact_score == 1.0 for r in answerable),
@@ -317,12 +331,14 @@ def summarize(records: Sequence[EvalRecord], price_model: str = DEFAULT_MODEL) -
         citation_accuracy=_mean(r.citation_ok for r in records if r.citation_ok is not None),
         citation_rate=_mean(bool(r.cited) for r in answerable),
         p50_retrieval_ms=percentile([r.retrieval_ms for r in records if r.retrieval_ms is not None], 50),
+        judge_hallucination_rate=_mean(r.judge_hallucinated for r in judged),
+        judge_agreement=_mean(r.judge_hallucinated == r.hallucinated for r in judged if r.hallucinated is not None),
     )
 
 
 def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
              format_check: Callable[[str], bool] | None = None, price_model: str = DEFAULT_MODEL,
-             facts: Literal["current", "updated"] = "current") -> EvalRun:
+             facts: Literal["current", "updated"] = "current", judge: Judge | None = None) -> EvalRun:
     """Answer every item with `answer_fn(item)` and score it.
 
     answer_fn returns an anthropic Message (token counts from its usage), a Reply, or a str (0 tokens).
@@ -331,7 +347,9 @@ def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
     cost is an estimate of the same traffic on that model). facts="updated" scores freshness-sensitive
     items against their `updated_key_facts` (the knowledge base after kb_updates/).
     Hallucination is checked when the reply carries `evidence` (a Reply from a `labkit.strategies`
-    strategy does); citations are compared with the item's gold `sources`.
+    strategy does); citations are compared with the item's gold `sources`. judge (`labkit.judge.make_judge()`,
+    Claude only) also reads every answer that has evidence and did not refuse; its calls are not timed or priced
+    with the answer.
     """
     check = format_check or format_ok
     records = []
@@ -344,6 +362,9 @@ def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
         refused = is_refusal(reply.text)
         cited = cited_ids(reply.text)
         evidence = None if reply.evidence is None else f"{reply.evidence}\n{item.question}"
+        judged = None
+        if judge is not None and evidence is not None:
+            judged = [] if refused else judge(item.question, reply.evidence or "", reply.text).unsupported
         records.append(EvalRecord(
             id=item.id, category=item.category, answerable=item.answerable, answer=reply.text,
             key_fact_score=key_fact_score(reply.text, key_facts) if item.answerable else 0.0,
@@ -354,7 +375,7 @@ def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
             cost_usd=costs.cost_per_query(price_model, reply.input_tokens, reply.output_tokens),
             unsupported=None if evidence is None else unsupported_claims(reply.text, evidence),
             cited=cited, citation_ok=bool(set(cited) & set(item.sources)) if item.answerable and cited else None,
-            retrieval_ms=reply.retrieval_ms,
+            retrieval_ms=reply.retrieval_ms, judge_unsupported=judged,
         ))
     return EvalRun(records, summarize(records, price_model))
 
@@ -392,6 +413,12 @@ COMPARE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
     ("$/1M queries", "cost_per_query", 1_000_000, "{:,.0f}"),
 )
 
+# Added to COMPARE_COLUMNS when an LLM judge was used (labkit compare --judge).
+JUDGE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
+    ("judge hallucination", "judge_hallucination_rate", 1, "{:.2f}"),
+    ("judge agrees", "judge_agreement", 1, "{:.2f}"),
+)
+
 
 def comparison_rows(runs: Mapping[str, EvalRun | EvalSummary], label: str = "version",
                     columns: Sequence[tuple[str, str, float, str]] = TABLE_COLUMNS) -> list[dict]:
@@ -409,7 +436,7 @@ def format_table(rows: Sequence[Mapping[str, Any]], formats: Mapping[str, str] |
     """Rows of dicts as a markdown table; numbers use `formats` (default: the TABLE_COLUMNS formats)."""
     if not rows:
         return "(no rows)"
-    fmt = {h: f for h, _, _, f in (*TABLE_COLUMNS, *COMPARE_COLUMNS)} | dict(formats or {})
+    fmt = {h: f for h, _, _, f in (*TABLE_COLUMNS, *COMPARE_COLUMNS, *JUDGE_COLUMNS)} | dict(formats or {})
     headers = list(rows[0])
 
     def cell(h: str, v: Any) -> str:

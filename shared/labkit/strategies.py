@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from labkit.data import EvalItem, load_docs, load_tickets
 from labkit.documents import Document
 from labkit.evaluate import EvalRun, Reply, format_ok, run_eval
+from labkit.judge import Judge
 from labkit.models import DEFAULT_MODEL, SEED_FINETUNED_MODEL
 from labkit.prompts import TOKEN_BUDGET, build_system_prompt, count_tokens, escalation_rule, knowledge_from_docs
 
@@ -331,19 +332,20 @@ class Hybrid:
 # Running and comparing
 # ----------------------------------------------------------------------------------------------
 def evaluate(strategy: Strategy, items: Iterable[EvalItem], price_model: str = DEFAULT_MODEL,
-             facts: Literal["current", "updated"] = "current") -> EvalRun:
-    """`labkit.evaluate.run_eval` with the strategy's answer function and format check."""
+             facts: Literal["current", "updated"] = "current", judge: Judge | None = None) -> EvalRun:
+    """`labkit.evaluate.run_eval` with the strategy's answer function and format check (and the optional
+    LLM judge of `labkit.judge`)."""
     return run_eval(items, strategy.answer, format_check=strategy.format_check, price_model=price_model,
-                    facts=facts)
+                    facts=facts, judge=judge)
 
 
 def compare(strategies: Iterable[Strategy], items: Sequence[EvalItem], price_model: str = DEFAULT_MODEL,
-            log: Callable[[str], None] | None = None) -> dict[str, EvalRun]:
+            log: Callable[[str], None] | None = None, judge: Judge | None = None) -> dict[str, EvalRun]:
     """{strategy name: EvalRun} over the same items (one strategy after the other)."""
     runs = {}
     for strategy in strategies:
         started = time.perf_counter()
-        runs[strategy.name] = evaluate(strategy, items, price_model)
+        runs[strategy.name] = evaluate(strategy, items, price_model, judge=judge)
         if log:
             log(f"{strategy.name}: {len(items)} questions in {time.perf_counter() - started:.0f} s")
     return runs

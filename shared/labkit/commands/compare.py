@@ -32,6 +32,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="when module 3's adapter is missing: use the base SmolLM2 labelled 'not fine-tuned' "
                         "(default), train the default LoRA run first, or stop")
     p.add_argument("--price-model", default=None, help="price tokens as this model (default: the seed's)")
+    p.add_argument("--judge", action="store_true",
+                   help="also have Claude judge every answer for unsupported statements (needs ANTHROPIC_API_KEY; "
+                        "reported beside the deterministic hallucination check)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run_compare)
 
@@ -45,8 +48,9 @@ def run_compare(args: argparse.Namespace) -> int:
     from labkit.costs import UnknownModelPrice, price
     from labkit.data import load_eval
     from labkit.decision import Measured, verdicts
-    from labkit.evaluate import COMPARE_COLUMNS, comparison_rows, format_table
+    from labkit.evaluate import COMPARE_COLUMNS, JUDGE_COLUMNS, comparison_rows, format_table
     from labkit.finetune import NoAdapter
+    from labkit.judge import JudgeNeedsClaude, make_judge
     from labkit.llm import backend_name
     from labkit.models import DEFAULT_MODEL, is_claude_model
 
@@ -60,12 +64,13 @@ def run_compare(args: argparse.Namespace) -> int:
             if args.limit < 1:
                 raise ValueError(f"--limit must be at least 1, got {args.limit}")
             items = st.spread(items, args.limit)
+        judge = make_judge() if args.judge else None
         strategies = st.build(kinds, if_missing=args.if_no_adapter)
-    except (ValueError, UnknownModelPrice, NoAdapter) as exc:
+    except (ValueError, UnknownModelPrice, NoAdapter, JudgeNeedsClaude) as exc:
         print(f"labkit compare: {exc}", file=sys.stderr)
         return 2
     _log(f"labkit compare: {len(strategies)} strategies x {len(items)} {args.split} questions")
-    runs = st.compare(strategies, items, price_model, log=_log)
+    runs = st.compare(strategies, items, price_model, log=_log, judge=judge)
     fresh = []
     if not args.no_freshness and any(i.updated_key_facts for i in items):
         fresh = st.measure_freshness(strategies, items)
@@ -75,6 +80,11 @@ def run_compare(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     notes = [f"prices: {price_model} ${row.input_usd_per_mtok}/M input, ${row.output_usd_per_mtok}/M output, "
              f"as of {row.as_of}; tokens are the answering model's"]
+    if judge:
+        from labkit.models import FAST_MODEL
+
+        notes.append(f"LLM judge: {FAST_MODEL} read every answer that did not refuse; its rate is an extra beside "
+                     "the deterministic check, not used in the verdicts")
     offline = backend_name() == "local"
     for s in strategies:
         model = getattr(s, "model", "?")
@@ -92,7 +102,8 @@ def run_compare(args: argparse.Namespace) -> int:
             "notes": notes, "wall_seconds": round(wall, 1)}, indent=2, default=float, allow_nan=False))
         return 0
     print(f"## Measured: {len(items)} {args.split} questions\n")
-    print(format_table(comparison_rows(runs, label="strategy", columns=COMPARE_COLUMNS)))
+    columns = (*COMPARE_COLUMNS, *JUDGE_COLUMNS) if judge else COMPARE_COLUMNS
+    print(format_table(comparison_rows(runs, label="strategy", columns=columns)))
     if fresh:
         print("\n## Freshness: the knowledge base updated (kb_updates/), freshness-sensitive questions asked again\n")
         print(format_table([{"strategy": f.strategy, "update": f.action, "questions": f.n,
