@@ -151,11 +151,13 @@ def test_freshness_is_measured(small_index, monkeypatch, tmp_path):
     client = EchoClient()
     items = [i for i in load_eval("dev") if i.id in {"q102", "q103"} or i.updated_key_facts][:3]
     assert items and all(i.updated_key_facts for i in items)
-    strategies = [st.Rag(small_index, client, top_k=5), st.FineTuned(client)]
+    strategies = [st.Rag(small_index, client, top_k=5), st.FineTuned(client), st.Hybrid(small_index, client)]
     updated = [d for d in load_docs("updated") if d.id in KEEP]
     fresh = {f.strategy: f for f in st.measure_freshness(strategies, items, docs=updated)}
     rag, ft = fresh["rag"], fresh["smollm2-base (not fine-tuned)"]
     assert "re-indexed" in rag.action and "unchanged" in ft.action
+    # the hybrid shares RAG's index, which RAG's update already brought up to date
+    assert fresh["hybrid (base, not fine-tuned)"].action.startswith("index already current: all")
     assert rag.new_fact > ft.new_fact == 0.0  # the echo of re-indexed documents has the new facts
     with pytest.raises(ValueError, match="freshness-sensitive"):
         st.measure_freshness(strategies, [i for i in items if False])

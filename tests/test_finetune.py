@@ -185,6 +185,22 @@ def test_support_format_explains_what_is_wrong():
     assert "steps" in ft.support_format(REPLY.replace("   2) ", "   3) "))
 
 
+
+def test_reply_max_tokens_fits_every_trained_reply():
+    """The fine-tuned strategies and evaluate_format cap replies at REPLY_MAX_TOKENS: a cap below the trained
+    replies' length cuts off Prevention and Source, and the format check then measures the cap, not the model."""
+    from labkit.data import load_tickets
+    from labkit.finetune.validate import REPLY_MAX_TOKENS
+    from labkit.local_model import smollm2_path
+    from labkit.strategies import FineTuned, Hybrid
+
+    tokenizer = ft.load_tokenizer(str(smollm2_path()))  # the fine-tuned model's own vocabulary
+    longest = max(len(tokenizer.tokenize(t["messages"][-1]["content"].encode(), add_bos=False))
+                  for t in load_tickets())
+    assert 140 < longest < REPLY_MAX_TOKENS
+    assert FineTuned.max_tokens == Hybrid.max_tokens == REPLY_MAX_TOKENS
+
+
 # --------------------------------------------------------------------------- report presentation
 def test_report_table_json_and_details(raw_report):
     text = str(raw_report)

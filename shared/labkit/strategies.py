@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from labkit.data import EvalItem, load_docs, load_tickets
 from labkit.documents import Document
 from labkit.evaluate import EvalRun, Reply, format_ok, run_eval
+from labkit.finetune.validate import REPLY_MAX_TOKENS
 from labkit.judge import Judge
 from labkit.models import DEFAULT_MODEL, SEED_FINETUNED_MODEL
 from labkit.prompts import TOKEN_BUDGET, build_system_prompt, count_tokens, escalation_rule, knowledge_from_docs
@@ -156,6 +157,9 @@ def kb_index(docs: Sequence[Document] | None = None, path: Any = None):
 
 def _reindex(index: Any, docs: Sequence[Document], started: float) -> str:
     report = index.add(docs)
+    if not (report.updated or report.added):  # e.g. RAG and the hybrid share one index: the first updated it
+        seconds = time.perf_counter() - started
+        return f"index already current: all {report.unchanged} documents unchanged ({seconds:.1f} s)"
     return (f"re-indexed: {report.updated} documents updated, {report.added} added, {report.unchanged} "
             f"unchanged ({time.perf_counter() - started:.1f} s)")
 
@@ -253,7 +257,7 @@ class FineTuned:
     client: Any = None
     model: str | None = None        # None: ensure_adapter(if_missing) decides
     if_missing: IfMissing = "base"
-    max_tokens: int = 120
+    max_tokens: int = REPLY_MAX_TOKENS  # a whole Diagnosis / Solution / Prevention / Source reply
     name: str = ""
     system: str = field(default_factory=ticket_system_prompt)
     knowledge: str = field(init=False, default="")
@@ -293,7 +297,7 @@ class Hybrid:
     model: str | None = None
     if_missing: IfMissing = "base"
     top_k: int = 3
-    max_tokens: int = 150
+    max_tokens: int = REPLY_MAX_TOKENS
     name: str = ""
 
     def __post_init__(self) -> None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from labkit.local_model import REPEAT_PENALTY, Generation, LocalModelError, smollm2_path
@@ -29,6 +31,15 @@ FT_PREFIX = "ft:"                 # fine-tuned model ids, as on OpenAI / in the 
 N_THREADS = 2                     # like the llama.cpp backend: results do not depend on the core count
 GEN_THREADS = 1                   # decoding one token is too small a job to split: measured on the 2-core
                                   # machine, 2 threads cost 3-4x the CPU seconds of 1 and were not faster
+
+
+@contextmanager
+def peft_quietly() -> Iterator[None]:
+    """peft reads transformers' deprecated `is_gradient_checkpointing` alias, which prints a FutureWarning on
+    every adapter load: a note about peft's code, not the learner's, so only that warning is silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
 
 
 class NoAdapter(LocalModelError):
@@ -87,7 +98,8 @@ class FinetunedModel:
             from peft import PeftModel
 
             # merge the low-rank update into the weights: generation then costs what the base model costs
-            self.model = PeftModel.from_pretrained(self.model, self.adapter_dir).merge_and_unload().eval()
+            with peft_quietly():
+                self.model = PeftModel.from_pretrained(self.model, self.adapter_dir).merge_and_unload().eval()
         self.name = f"smollm2-135m+lora:{self.adapter_dir.name}" if self.adapter_dir else "smollm2-135m"
         self.lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started

@@ -33,8 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from labkit.finetune.examples import Example, as_examples
-from labkit.finetune.model import adapters_dir, base_model_dir, load_base
-from labkit.finetune.validate import support_format
+from labkit.finetune.model import adapters_dir, base_model_dir, load_base, peft_quietly
+from labkit.finetune.validate import REPLY_MAX_TOKENS, support_format
 
 IGNORE = -100  # PyTorch's cross-entropy skips positions labelled -100: the masked prompt tokens
 CITED = re.compile(r"Source: \[([\w.-]+)\]")
@@ -128,8 +128,9 @@ def train_lora(train: Iterable[Example | dict], val: Iterable[Example | dict] = 
     if not train:
         raise ValueError("train_lora needs at least one training example")
     model, tokenizer = load_base(base)
-    model = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, target_modules=list(target_modules),
-                                             lora_dropout=0.0, task_type="CAUSAL_LM"))
+    with peft_quietly():
+        model = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, target_modules=list(target_modules),
+                                                 lora_dropout=0.0, task_type="CAUSAL_LM"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     pad = tokenizer.eos_token_id
@@ -207,7 +208,7 @@ def cited_doc(reply: str) -> str | None:
 
 
 def evaluate_format(model_or_client, tickets: Iterable[Example | dict], model: str | None = None,
-                    max_tokens: int = 200, system: str | None = None) -> FormatScore:
+                    max_tokens: int = REPLY_MAX_TOKENS, system: str | None = None) -> FormatScore:
     """Ask each ticket (its own system prompt unless `system` is given) and score the replies.
 
     model_or_client: a FinetunedModel / LocalModel (anything with `.generate(system, turns, max_tokens)`),

@@ -137,6 +137,9 @@ DIAGNOSIS = re.compile(r"1\. Diagnosis: \S.*")
 STEP = re.compile(r" {3}(\d+)\) \S.*")
 PREVENTION = re.compile(r"3\. Prevention: \S.*")
 SOURCE = re.compile(r"Source: \[[\w.-]+\] \S.*")
+# Room to write a whole reply in that format: the clean tickets' replies are 128 SmolLM2 tokens at the median
+# and 156 at most, so a smaller cap cuts off the Prevention and Source lines and fails the format check.
+REPLY_MAX_TOKENS = 200
 
 
 def support_format(reply: str) -> str | None:
