@@ -16,6 +16,7 @@ Strategy kinds: "prompt-only", "rag", "fine-tuned", "hybrid" (the `kind` of each
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,7 @@ def _fmt(value: float | None, pattern: str) -> str:
 
 def _compare(attr: str, a: str, b: str, op: str, pattern: str) -> Check:
     """A check 'a op b' on one summary figure (op: '<', '<=', '>', '>=')."""
-    ops = {"<": lambda x, y: x < y, "<=": lambda x, y: x <= y, ">": lambda x, y: x > y, ">=": lambda x, y: x >= y}
+    ops = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
     def check(m: Measured) -> tuple[str, bool | None]:
         x, y = m.get(a, attr), m.get(b, attr)

@@ -30,14 +30,16 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from labkit import costs
 from labkit.data import EvalItem
-from labkit.judge import Judge
 from labkit.models import DEFAULT_MODEL
+
+if TYPE_CHECKING:  # labkit.judge imports this module
+    from labkit.judge import Judge
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,13 +17,13 @@ Offline the only judge at hand would be the 0.5B local model, whose verdicts are
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from labkit.evaluate import as_reply
 from labkit.models import FAST_MODEL
+from labkit.prompts import ReplyFormatError, parse_json_reply
 
 JUDGE_SYSTEM = (
     "You check a customer-support answer against the evidence its author was shown. List every statement of "
@@ -62,15 +62,15 @@ def judge_prompt(question: str, evidence: str, answer: str) -> str:
 
 
 def parse_verdict(text: str) -> list[str]:
-    """The "unsupported" list of the judge's JSON reply (a ```json fence around it is allowed)."""
-    body = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
+    """The "unsupported" list of the judge's JSON reply (`labkit.prompts.parse_json_reply`: a ```json fence
+    or a sentence around the object is allowed)."""
+    problem = 'is not JSON or has no "unsupported" list of strings'
     try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise JudgeError(f"the judge's reply is not JSON ({exc.msg} at character {exc.pos}): {text[:200]!r}") from None
-    items = data.get("unsupported") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
-        raise JudgeError(f'the judge\'s reply has no "unsupported" list of strings: {text[:200]!r}')
+        items = parse_json_reply(text, {"unsupported": list})["unsupported"]
+    except ReplyFormatError as exc:
+        raise JudgeError(f"the judge's reply {problem} ({exc}): {text[:200]!r}") from None
+    if not all(isinstance(s, str) for s in items):
+        raise JudgeError(f"the judge's reply {problem}: {text[:200]!r}")
     return [s.strip() for s in items if s.strip()]
 
 
@@ -78,8 +78,8 @@ def judge_answer(client: Any, question: str, evidence: str, answer: str, model: 
     """Ask `model` (through `client.messages.create`) which statements of `answer` `evidence` does not support."""
     message = client.messages.create(model=model, max_tokens=400, system=JUDGE_SYSTEM,
                                      messages=[{"role": "user", "content": judge_prompt(question, evidence, answer)}])
-    text = "".join(getattr(block, "text", "") for block in message.content)
-    return JudgeVerdict(parse_verdict(text), int(message.usage.input_tokens), int(message.usage.output_tokens))
+    reply = as_reply(message)
+    return JudgeVerdict(parse_verdict(reply.text), reply.input_tokens, reply.output_tokens)
 
 
 Judge = Callable[[str, str, str], JudgeVerdict]

@@ -29,12 +29,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol
 
 from labkit.data import EvalItem, load_docs, load_tickets
 from labkit.documents import Document
-from labkit.evaluate import EvalRun, Reply, format_ok, run_eval
+from labkit.evaluate import EvalRun, Reply, as_reply, format_ok, run_eval
 from labkit.finetune.validate import REPLY_MAX_TOKENS
 from labkit.judge import Judge
 from labkit.models import DEFAULT_MODEL, SEED_FINETUNED_MODEL
@@ -84,8 +84,9 @@ def support_format_ok(text: str) -> bool:
 
 
 def _reply(message: Any, evidence: str, retrieval_ms: float | None = None) -> Reply:
-    text = "".join(getattr(block, "text", "") for block in message.content).strip()
-    return Reply(text, int(message.usage.input_tokens), int(message.usage.output_tokens), evidence, retrieval_ms)
+    """`labkit.evaluate.as_reply(message)`, stripped, with what the model was shown and the retrieval time."""
+    reply = as_reply(message)
+    return replace(reply, text=reply.text.strip(), evidence=evidence, retrieval_ms=retrieval_ms)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -155,7 +156,9 @@ def kb_index(docs: Sequence[Document] | None = None, path: Any = None):
     return index
 
 
-def _reindex(index: Any, docs: Sequence[Document], started: float) -> str:
+def _reindex(index: Any, docs: Sequence[Document]) -> str:
+    """Add `docs` to the index (only changed documents are re-embedded) and say what changed."""
+    started = time.perf_counter()
     report = index.add(docs)
     if not (report.updated or report.added):  # e.g. RAG and the hybrid share one index: the first updated it
         seconds = time.perf_counter() - started
@@ -197,8 +200,7 @@ class Rag:
 
     def update(self, docs: Sequence[Document]) -> str:
         """Re-index: only changed documents are re-embedded (the seed: 'keep document index updated')."""
-        started = time.perf_counter()
-        return _reindex(self.index, docs, started)
+        return _reindex(self.index, docs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -328,8 +330,7 @@ class Hybrid:
         return support_format_ok(text)
 
     def update(self, docs: Sequence[Document]) -> str:
-        started = time.perf_counter()
-        return _reindex(self.index, docs, started)
+        return _reindex(self.index, docs)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -257,11 +257,6 @@ def comparison_table(before: FormatScore, after: FormatScore) -> str:
     return "\n".join(rows)
 
 
-def score_dict(score: FormatScore) -> dict:
-    """A FormatScore as plain JSON-able data (for the run record)."""
-    return asdict(score)
-
-
 def load_run(adapter_dir: str | Path | None = None) -> dict | None:
     """The record `python -m labkit.finetune.train` wrote next to an adapter (default: the course's
     default adapter folder), or None when there is none: settings, losses, wall/CPU time, peak memory,
@@ -281,7 +276,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--eval", type=int, default=FULL_RUN["eval"], help="held-out tickets to score")
     parser.add_argument("--out", default=None, help="adapter folder (default <cache>/adapters/support-lora)")
     parser.add_argument("--record", default=None, help="also write the run record (JSON) to this file")
-    parser.add_argument("--max-tokens", type=int, default=200, help="reply length limit in the evaluation")
+    parser.add_argument("--max-tokens", type=int, default=REPLY_MAX_TOKENS, help="reply length limit in the evaluation")
     args = parser.parse_args(argv)
     if args.full:
         args.train, args.steps, args.eval = FULL_RUN["train"], FULL_RUN["steps"], FULL_RUN["eval"]
@@ -303,14 +298,14 @@ def main(argv: list[str] | None = None) -> dict:
             path.write_text(json.dumps(record, indent=1) + "\n")
 
     save()
+    scores = {}
     for name, adapter in (("after", result.adapter_dir), ("before", None)):
-        score = evaluate_format(FinetunedModel(adapter), held_out, max_tokens=limit)
-        record[name] = score_dict(score)
+        score = scores[name] = evaluate_format(FinetunedModel(adapter), held_out, max_tokens=limit)
+        record[name] = asdict(score)
         save()
         print(f"{name}: {score.adherence:.0%} format adherence, {score.key_fact_accuracy:.0%} key-fact "
               f"accuracy on {score.n} held-out tickets ({score.seconds:.0f} s)", flush=True)
-    print(comparison_table(FormatScore(**{**record["before"], "per_example": []}),
-                           FormatScore(**{**record["after"], "per_example": []})))
+    print(comparison_table(scores["before"], scores["after"]))
     print("run record: " + ", ".join(map(str, paths)))
     return record
 
