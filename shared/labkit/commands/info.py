@@ -1,4 +1,4 @@
-"""`labkit info`: what this environment will use (backend, local model, embeddings, cache)."""
+"""`labkit info`: what this environment will use (backend, local model, adapters, embeddings, cache)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def environment() -> dict:
     """A summary of what the course will use, without loading any model."""
+    import os
+
+    from labkit.adapters import COURSE_ADAPTERS
     from labkit.embed import model_path
+    from labkit.engine import model_path as local_model_path
     from labkit.llm import backend_name
-    from labkit.local_model import default_model_path
     from labkit.paths import cache_dir
 
-    return {"backend": backend_name("auto"), "local_model": str(default_model_path()),
+    return {"backend": backend_name("auto"), "local_model": str(local_model_path()),
+            "engine": "llama.cpp server (xllamacpp), " + (f"shared at {os.environ['LABKIT_LLM_URL']}"
+                                                         if os.environ.get("LABKIT_LLM_URL") else "in this process"),
+            "adapters": ", ".join(f"{a.name}{'' if a.path.exists() else ' (missing)'}" for a in COURSE_ADAPTERS),
             "embedding_model": model_path(), "cache": str(cache_dir())}
 
 

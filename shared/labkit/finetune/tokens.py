@@ -6,22 +6,18 @@ Token counts decide two things before any training starts: whether an example fi
 Counters, best first:
 - "claude": Anthropic's own count (`client.messages.count_tokens`), used when Claude is configured
   (ANTHROPIC_API_KEY set). One request per example.
-- "local": the tokenizer of the course's local model, read from its GGUF file *without* loading the
-  weights (llama.cpp's vocab-only mode: about a second, a few MB of memory).
+- "local": the course's local model counts them itself (the engine's `count_tokens`, the same call as
+  Claude's): exact for the model the course fine-tunes.
 - "estimate": words x 1.3 plus a few tokens per message, used only when no tokenizer can be loaded.
 Every report says which counter produced its numbers.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from labkit.models import DEFAULT_MODEL
 
@@ -40,41 +36,15 @@ class TokenCounter:
         return self.count(messages)
 
 
-@cache
-def load_tokenizer(path: str | None = None):
-    """The local model's tokenizer only: llama.cpp reads the vocabulary from the GGUF file, not the weights.
+def local_counter(client=None) -> TokenCounter:
+    """Exact token counts for the course's local model: the engine's own `count_tokens` (labkit.engine,
+    through the anthropic SDK), which renders the chat template exactly as it does when answering.
+    Raises labkit.engine.EngineError if the model cannot be started."""
+    from labkit.engine import MODEL_NAME
+    from labkit.llm import get_client
 
-    path: a GGUF file (default: the course's local model, `labkit.local_model.default_model_path()`).
-    Returns a `llama_cpp.Llama` that can only tokenize. Raises LocalModelError if the model is missing.
-    """
-    from llama_cpp import Llama
-
-    from labkit.local_model import LocalModelError, default_model_path
-
-    gguf = Path(path) if path else default_model_path()
-    try:
-        # llama.cpp prints a harmless context-size warning for vocab-only models; keep the output clean.
-        with contextlib.redirect_stderr(io.StringIO()):
-            return Llama(str(gguf), vocab_only=True, verbose=False)
-    except Exception as exc:
-        raise LocalModelError(f"could not read the tokenizer of {gguf}: {exc}") from exc
-
-
-def chatml(messages: list[dict]) -> str:
-    """The messages in ChatML, the chat format of the course's local model (Qwen2.5), as it is trained on:
-    <|im_start|>role\\ncontent<|im_end|>\\n for each message."""
-    return "".join(f"<|im_start|>{m.get('role')}\n{m.get('content')}<|im_end|>\n" for m in messages)
-
-
-def local_counter(path: str | None = None) -> TokenCounter:
-    """Exact token counts for the local model (raises LocalModelError if its tokenizer cannot load)."""
-    tokenizer = load_tokenizer(path)
-
-    def count(messages: list[dict]) -> int:
-        return len(tokenizer.tokenize(chatml(messages).encode("utf-8"), add_bos=False, special=True))
-
-    name = Path(tokenizer.model_path).stem
-    return TokenCounter(f"local tokenizer ({name})", count)
+    counter = claude_counter(client or get_client("local"), model=DEFAULT_MODEL)
+    return TokenCounter(f"local model ({MODEL_NAME})", counter.count)
 
 
 def estimate_counter(reason: str = "") -> TokenCounter:
@@ -111,7 +81,7 @@ def get_counter(kind: str = "auto") -> TokenCounter:
     "local" and "auto" fall back to the estimate when the local tokenizer cannot be loaded, and the
     counter's name says so.
     """
-    from labkit.local_model import LocalModelError
+    from labkit.engine import EngineError
 
     if kind not in ("auto", "claude", "local", "estimate"):
         raise ValueError(f"counter must be 'auto', 'claude', 'local' or 'estimate', not {kind!r}")
@@ -126,5 +96,5 @@ def get_counter(kind: str = "auto") -> TokenCounter:
         return estimate_counter()
     try:
         return local_counter()
-    except LocalModelError as exc:
-        return estimate_counter(f"local tokenizer unavailable: {exc}")
+    except EngineError as exc:
+        return estimate_counter(f"local model unavailable: {exc}")

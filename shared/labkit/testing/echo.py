@@ -24,8 +24,9 @@ class EchoClient:
                **_: Any) -> SimpleNamespace:
         self.calls.append({"model": model, "max_tokens": max_tokens, "system": system, "messages": messages})
         text = messages[-1]["content"]
-        usage = SimpleNamespace(input_tokens=len(f"{system or ''} {text}".split()), output_tokens=len(text.split()))
-        return SimpleNamespace(content=[SimpleNamespace(type="text", text=text)], usage=usage)
+        usage = SimpleNamespace(input_tokens=len(f"{system or ''} {text}".split()), output_tokens=len(text.split()),
+                                cache_read_input_tokens=0)
+        return SimpleNamespace(content=[SimpleNamespace(type="text", text=text)], usage=usage, model=f"echo:{model}")
 
     def count_tokens(self, *, model: str, messages: list[dict], system: str | None = None) -> SimpleNamespace:
         words = len((system or "").split()) + sum(len(m["content"].split()) for m in messages)
