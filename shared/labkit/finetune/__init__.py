@@ -14,9 +14,12 @@ The modules, in the order the data flows (each short enough to read):
 - tokens.py    token counting: Claude's count_tokens, the local model's tokenizer, or an estimate
 - stats.py     token statistics, training cost (dated prices in data/training_prices.csv), local run time
 - export.py    OpenAI, Amazon Bedrock (Claude) and Hugging Face TRL formats, and write_jsonl
-- model.py     the LoRA base model (SmolLM2-135M) in transformers, with or without an adapter; "ft:" ids
-- train.py     train_lora (a small LoRA run on the CPU), evaluate_format (the before/after measurement),
-               load_run (the record of `make finetune`)
+- model.py     the course model (Qwen2.5-Coder-0.5B) dequantized for PyTorch training
+- train.py     train_lora: a small LoRA run on the CPU, saved by peft and exported as a GGUF LoRA
+- gguf_lora.py the peft adapter -> GGUF LoRA export that llama.cpp applies (labkit.engine)
+- heldout.py   tickets split by scenario, evaluate_format (the before/after measurement)
+- knowledge.py the knowledge adapter's question-answer data and its recall test
+- runs.py      `make finetune`: the course's adapters, trained and recorded (labkit.adapters)
 """
 
 from labkit.finetune.clean import (
@@ -34,13 +37,15 @@ from labkit.finetune.clean import (
 )
 from labkit.finetune.examples import DatasetFileError, DatasetNotFound, Example, as_examples, read_lines
 from labkit.finetune.export import ExportError, to_bedrock, to_openai, to_trl, write_jsonl
-from labkit.finetune.model import (
-    BASE_MODEL_ID,
-    FinetunedModel,
-    NoAdapter,
-    latest_adapter,
-    load_finetuned,
-    register_finetuned,
+from labkit.finetune.heldout import (
+    FormatResult,
+    FormatScore,
+    cited_doc,
+    comparison_table,
+    default_split,
+    evaluate_format,
+    split_by_scenario,
+    strict_support_format,
 )
 from labkit.finetune.pipeline import CleanResult, Dropped, Step, clean
 from labkit.finetune.stats import (
@@ -63,20 +68,9 @@ from labkit.finetune.tokens import (
     claude_counter,
     estimate_counter,
     get_counter,
-    load_tokenizer,
     local_counter,
 )
-from labkit.finetune.train import (
-    FormatResult,
-    FormatScore,
-    TrainResult,
-    cited_doc,
-    comparison_table,
-    default_split,
-    evaluate_format,
-    load_run,
-    train_lora,
-)
+from labkit.finetune.train import TrainResult, train_lora
 from labkit.finetune.validate import (
     DEFAULT_MAX_TOKENS,
     ERRORS,
@@ -94,10 +88,9 @@ __all__ = [
     "Report", "Step", "TokenCounter", "TokenStats", "TrainingPrice", "as_examples", "billable_tokens",
     "check_example", "claude_counter", "clean", "dedupe", "describe", "estimate_counter",
     "estimate_local_minutes", "estimate_training_cost", "find_duplicates", "find_pii", "get_counter",
-    "histogram", "load_tokenizer", "local_counter", "luhn_ok", "near_groups", "openai_default_epochs",
+    "histogram", "local_counter", "luhn_ok", "near_groups", "openai_default_epochs",
     "read_lines", "scrub_pii", "scrub_text", "split", "support_format", "timed_run", "to_bedrock",
     "to_openai", "to_trl", "token_counts", "training_price", "training_prices", "validate", "write_jsonl",
-    "BASE_MODEL_ID", "FinetunedModel", "NoAdapter", "latest_adapter", "load_finetuned", "register_finetuned",
     "FormatResult", "FormatScore", "TrainResult", "cited_doc", "comparison_table", "default_split",
-    "evaluate_format", "load_run", "train_lora",
+    "evaluate_format", "split_by_scenario", "strict_support_format", "train_lora",
 ]
