@@ -15,7 +15,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from labkit import adapters
 from labkit import strategies as st
+from labkit.adapters import FORMAT, KNOWLEDGE
 from labkit.cli import main
 from labkit.data import EvalItem, load_docs, load_eval
 from labkit.decision import SEED_CLAIMS, Measured, recommend, verdicts
@@ -124,40 +126,44 @@ def test_prompt_only_fits_the_budget_and_packs_small_documents_first():
 def test_rag_and_hybrid_evidence_is_the_retrieved_context(small_index):
     client = EchoClient()
     item = _item("a", "How long do I have to ask for a full refund?", ["14 days"], ["refunds-policy"])
-    for strategy in (st.Rag(small_index, client, top_k=2), st.Hybrid(small_index, client, model="ft:test")):
+    for strategy in (st.Rag(small_index, client, top_k=2), st.Hybrid(small_index, client)):
         reply = strategy.answer(item)
         assert "refunds-policy" in reply.evidence and reply.retrieval_ms >= 0
         assert unsupported_claims(reply.text, reply.evidence + item.question) == []  # an echo invents nothing
-    assert client.calls[-1]["model"] == "ft:test" and "Context:" in client.calls[-1]["messages"][-1]["content"]
+        assert strategy.answered_by == f"echo:{strategy.model}"
+    assert client.calls[-1]["model"] == FORMAT.model_id and "Context:" in client.calls[-1]["messages"][-1]["content"]
     assert st.GUARDRAIL in client.calls[-1]["system"]
 
 
-def test_fine_tuned_without_an_adapter_is_labelled_base(monkeypatch, tmp_path):
-    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))  # an empty cache: no adapter
-    messages = []
-    model, label = st.ensure_adapter("base", log=messages.append)
-    assert model == "local:smollm2" and "not fine-tuned" in label and "BASE" in messages[0]
-    strategy = st.FineTuned(EchoClient())
-    assert strategy.name == "smollm2-base (not fine-tuned)" and strategy.kind == "fine-tuned"
-    assert st.Hybrid(index=object(), client=EchoClient()).name == "hybrid (base, not fine-tuned)"
-    from labkit.finetune import NoAdapter
-
-    with pytest.raises(NoAdapter, match="make finetune"):
-        st.ensure_adapter("error")
+def test_the_fine_tuned_strategies_name_their_adapter_and_model():
+    knowledge, form = st.FineTuned(EchoClient()), st.FineTuned(EchoClient(), adapter=FORMAT)
+    assert (knowledge.name, knowledge.model, knowledge.real) == ("fine-tuned (knowledge)", KNOWLEDGE.model_id, True)
+    assert (form.name, form.model) == ("fine-tuned (format)", FORMAT.model_id)
+    assert form.system == st.ticket_system_prompt() and knowledge.max_tokens < form.max_tokens
+    assert st.Hybrid(index=object(), client=EchoClient()).model == FORMAT.model_id
 
 
-def test_freshness_is_measured(small_index, monkeypatch, tmp_path):
-    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))
+def test_a_missing_adapter_is_an_error_or_an_honestly_labelled_base_model(monkeypatch, tmp_path):
+    monkeypatch.setattr(adapters, "ADAPTER_DIR", tmp_path)  # no adapter files
+    with pytest.raises(adapters.NoAdapter, match="make finetune"):
+        st.FineTuned(EchoClient())
+    base = st.FineTuned(EchoClient(), if_missing="base")
+    assert (base.name, base.real, base.model) == ("base model (no knowledge adapter)", False, "claude-sonnet-4-6")
+    hybrid = st.Hybrid(index=object(), client=EchoClient(), if_missing="base")
+    assert hybrid.name == "hybrid (base model, no adapter)" and not hybrid.real
+
+
+def test_freshness_is_measured(small_index):
     client = EchoClient()
     items = [i for i in load_eval("dev") if i.id in {"q102", "q103"} or i.updated_key_facts][:3]
     assert items and all(i.updated_key_facts for i in items)
     strategies = [st.Rag(small_index, client, top_k=5), st.FineTuned(client), st.Hybrid(small_index, client)]
     updated = [d for d in load_docs("updated") if d.id in KEEP]
     fresh = {f.strategy: f for f in st.measure_freshness(strategies, items, docs=updated)}
-    rag, ft = fresh["rag"], fresh["smollm2-base (not fine-tuned)"]
+    rag, ft = fresh["rag"], fresh["fine-tuned (knowledge)"]
     assert "re-indexed" in rag.action and "unchanged" in ft.action
     # the hybrid shares RAG's index, which RAG's update already brought up to date
-    assert fresh["hybrid (base, not fine-tuned)"].action.startswith("index already current: all")
+    assert fresh["hybrid"].action.startswith("index already current: all")
     assert rag.new_fact > ft.new_fact == 0.0  # the echo of re-indexed documents has the new facts
     with pytest.raises(ValueError, match="freshness-sensitive"):
         st.measure_freshness(strategies, [i for i in items if False])
@@ -213,15 +219,13 @@ def test_recommend_follows_the_flowchart(kwargs, expected):
 
 
 # --------------------------------------------------------------------------- the command
-def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys, small_index, tmp_path):
-    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))
+def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys, small_index):
     client = EchoClient()
     real_build = st.build
     monkeypatch.setattr(st, "build", lambda kinds, **kw: real_build(kinds, client=client, index=small_index, **kw))
     assert main(["compare", "--limit", "8", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out["strategies"]) == {"prompt-only", "rag", "smollm2-base (not fine-tuned)",
-                                      "hybrid (base, not fine-tuned)"}
+    assert set(out["strategies"]) == {"prompt-only", "rag", "fine-tuned (knowledge)", "fine-tuned (format)", "hybrid"}
     assert len(out["questions"]) == 8 and len(out["claims"]) == len(SEED_CLAIMS)
     assert {c["verdict"] for c in out["claims"]} <= {"agree", "disagree", "n/a"}
     assert [f["strategy"] for f in out["freshness"]] == list(out["strategies"])

@@ -599,6 +599,7 @@ class Answer:
     refused: bool
     invalid_citations: list[str] = field(default_factory=list)
     retrieval_ms: float = 0.0   # the part of latency_ms spent in index.search
+    model: str = ""             # the model that answered, as the server names it (e.g. the local model)
 
 
 def answer(question: str, index: Index, client=None, top_k: int = 5, model: str = DEFAULT_MODEL,
@@ -622,10 +623,11 @@ def answer(question: str, index: Index, client=None, top_k: int = 5, model: str 
     reply = client.messages.create(model=model, max_tokens=max_tokens, system=system, messages=messages)
     text = "".join(block.text for block in reply.content if block.type == "text").strip()
     valid, invalid = check_citations(text, hits)
-    usage = {"input_tokens": reply.usage.input_tokens, "output_tokens": reply.usage.output_tokens}
+    usage = {"input_tokens": reply.usage.input_tokens, "output_tokens": reply.usage.output_tokens,
+             "cache_read_input_tokens": reply.usage.cache_read_input_tokens or 0}
     return Answer(text=text, citations=valid, hits=hits, usage=usage,
                   latency_ms=(time.perf_counter() - started) * 1000, refused=is_refusal(text),
-                  invalid_citations=invalid, retrieval_ms=retrieval_ms)
+                  invalid_citations=invalid, retrieval_ms=retrieval_ms, model=reply.model)
 
 
 # ----------------------------------------------------------------------------------------------

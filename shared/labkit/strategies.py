@@ -14,9 +14,11 @@ such dataclass; `compare` and `labkit compare` take it as it is.
   rule of module 1. The prompt is the same for every question, so the local model reads it once and keeps
   it in its cache (llama.cpp reuses the longest common prefix of consecutive prompts).
 - Rag: module 2's `labkit.rag.answer` (hybrid retrieval, grounded prompt, [doc-id] citations, refusal).
-- FineTuned: module 3's LoRA model, called as the seed calls it (`ft:claude-sonnet-4-6:acmecorp:support-v3`),
-  with the ticket system prompt it was trained on and no documents: its knowledge is in its weights.
-- Hybrid: the seed's hybrid pipeline. The fine-tuned model (format), RAG context (facts) and a guardrail
+- FineTuned: a LoRA adapter on the same base model and engine (labkit.adapters), no documents in the
+  prompt: its knowledge is in its weights. Two of them, because the seed makes two claims: the knowledge
+  adapter (trained on question-answer pairs from the knowledge base: "Highest (internalized knowledge)")
+  and the format adapter (trained on support tickets: "fine-tune when you need consistent ... format").
+- Hybrid: the seed's hybrid pipeline. The format adapter (format), RAG context (facts) and a guardrail
   prompt (answer only from the context, else escalate).
 
 Evidence for the hallucination check: what each model was shown (system prompt + context + question).
@@ -26,18 +28,18 @@ written from (the most generous reading: a claim found anywhere in the knowledge
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol
 
+from labkit.adapters import FORMAT, KNOWLEDGE, Adapter
 from labkit.data import EvalItem, load_docs, load_tickets
 from labkit.documents import Document
 from labkit.evaluate import EvalRun, Reply, as_reply, format_ok, run_eval
 from labkit.finetune.validate import REPLY_MAX_TOKENS
 from labkit.judge import Judge
-from labkit.models import DEFAULT_MODEL, SEED_FINETUNED_MODEL
+from labkit.models import DEFAULT_MODEL
 from labkit.prompts import TOKEN_BUDGET, build_system_prompt, count_tokens, escalation_rule, knowledge_from_docs
 
 ROLE = "You are a customer support agent for AcmeCorp, maker of Acme Workspace."
@@ -113,6 +115,7 @@ class PromptOnly:
     model: str = DEFAULT_MODEL
     max_tokens: int = 80
     name: str = "prompt-only"
+    answered_by: str = field(init=False, default="")  # the model that answered the last question
     system: str = field(init=False, default="")
     included: list[str] = field(init=False, default_factory=list)
     prompt_tokens: int = field(init=False, default=0)
@@ -138,6 +141,7 @@ class PromptOnly:
     def answer(self, item: EvalItem) -> Reply:
         message = self.client.messages.create(model=self.model, max_tokens=self.max_tokens, system=self.system,
                                               messages=[{"role": "user", "content": item.question}])
+        self.answered_by = message.model
         return _reply(message, self.system)
 
     def format_check(self, text: str) -> bool:
@@ -179,6 +183,7 @@ class Rag:
     model: str = DEFAULT_MODEL
     max_tokens: int = 80
     name: str = "rag"
+    answered_by: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.client = _client(self.client)
@@ -189,6 +194,7 @@ class Rag:
 
         result = answer(item.question, self.index, client=self.client, top_k=self.top_k, model=self.model,
                         max_tokens=self.max_tokens)
+        self.answered_by = result.model
         # evidence: the system prompt and the retrieved documents; the worked example turns are left out on
         # purpose (their facts are a bakery's, so repeating them in an AcmeCorp answer is an invention)
         system, messages = build_prompt(item.question, result.hits, examples=False)
@@ -204,81 +210,70 @@ class Rag:
 
 
 # ----------------------------------------------------------------------------------------------
-# Fine-tuning: module 3's LoRA model
+# Fine-tuning: module 3's LoRA adapters on the same base model and engine
 # ----------------------------------------------------------------------------------------------
-IfMissing = Literal["train", "base", "error"]
-_noticed: set[str] = set()
+IfMissing = Literal["base", "error"]
 
 
-def _stderr(text: str) -> None:
-    print(text, file=sys.stderr)
+def finetuned_model(adapter: Adapter, if_missing: IfMissing = "error") -> tuple[str, bool]:
+    """(model id to call, really fine-tuned?) for a course adapter. Its GGUF file is committed; if it is
+    missing, if_missing="base" answers with the base model (honestly flagged not fine-tuned), "error" raises."""
+    from labkit.adapters import NoAdapter
 
-
-def ensure_adapter(if_missing: IfMissing = "base", steps: int | None = None, n_train: int | None = None,
-                   log: Callable[[str], None] | None = None) -> tuple[str, str]:
-    """(model id, label) of the module-3 model to call.
-
-    With a trained adapter (labkit.finetune.latest_adapter()): the seed's fine-tuned id, label "fine-tuned".
-    Without one: if_missing="train" trains module 3's full run (`make finetune`'s `FULL_RUN` unless `n_train`
-    tickets and `steps` steps are given) into
-    the cache and says how long it took; "base" answers with the base SmolLM2-135M, honestly labelled
-    "smollm2-base (not fine-tuned)"; "error" raises NoAdapter.
-    """
-    from labkit.finetune import BASE_MODEL_ID, NoAdapter, default_split, latest_adapter, train_lora
-    from labkit.finetune.train import FULL_RUN
-
-    steps = FULL_RUN["steps"] if steps is None else steps
-    n_train = FULL_RUN["train"] if n_train is None else n_train
-
-    log = log or _stderr
-    if latest_adapter() is not None:
-        return SEED_FINETUNED_MODEL, "fine-tuned"
+    if adapter.path.exists():
+        return adapter.model_id, True
     if if_missing == "error":
-        raise NoAdapter("no fine-tuned adapter in the labkit cache: run `make finetune` (module 3), or pass "
-                        "if_missing='train' (train one now) or 'base' (the base model, not fine-tuned)")
-    if if_missing == "base":
-        if log is not _stderr or "base" not in _noticed:  # the same notice once per process on stderr
-            _noticed.add("base")
-            log("labkit: no fine-tuned adapter yet: the fine-tuned strategy uses the BASE SmolLM2-135M "
-                "(not fine-tuned); run `make finetune` to train one")
-        return BASE_MODEL_ID, "smollm2-base (not fine-tuned)"
-    log(f"labkit: no fine-tuned adapter yet: training module 3's default LoRA run ({n_train} tickets, "
-        f"{steps} steps) on the CPU, once; it is cached for next time")
-    train, held_out = default_split(n_train, FULL_RUN["eval"])
-    result = train_lora(train, held_out, max_steps=steps)
-    log(f"labkit: trained in {result.wall_seconds:.0f} s; adapter in {result.adapter_dir}")
-    return SEED_FINETUNED_MODEL, "fine-tuned"
+        raise NoAdapter(f"the {adapter.name} adapter ({adapter.path}) is missing: `make finetune` trains it, "
+                        "or restore it with `git checkout -- shared/labkit/data/adapters`")
+    from labkit.llm import notice_once
+
+    notice_once(f"base:{adapter.name}", f"the {adapter.name} adapter is missing: answering with the BASE model "
+                                        "(not fine-tuned); `make finetune` trains it")
+    return DEFAULT_MODEL, False
 
 
 @dataclass
 class FineTuned:
-    """The module-3 model with the ticket system prompt and no documents (knowledge in the weights)."""
+    """A fine-tuned model answering from its weights alone (no documents in the prompt).
+
+    adapter: labkit.adapters.KNOWLEDGE (trained on question-answer pairs from the knowledge base: the seed's
+    "internalized knowledge", answers in short sentences) or labkit.adapters.FORMAT (trained on support
+    tickets: the Diagnosis / Solution / Prevention / Source format, with the tickets' system prompt)."""
 
     kind: ClassVar[str] = "fine-tuned"
 
     client: Any = None
-    model: str | None = None        # None: ensure_adapter(if_missing) decides
-    if_missing: IfMissing = "base"
-    max_tokens: int = REPLY_MAX_TOKENS  # a whole Diagnosis / Solution / Prevention / Source reply
+    adapter: Adapter = KNOWLEDGE
+    if_missing: IfMissing = "error"
+    max_tokens: int | None = None   # None: the adapter's trained reply length (see __post_init__)
     name: str = ""
-    system: str = field(default_factory=ticket_system_prompt)
+    model: str = field(init=False, default="")
+    real: bool = field(init=False, default=True)   # False: the adapter is missing and the base model answers
+    answered_by: str = field(init=False, default="")
+    system: str = field(init=False, default="")
     knowledge: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
+        from labkit.finetune.knowledge import SYSTEM
+
         self.client = _client(self.client)
-        label = "fine-tuned"
-        if self.model is None:
-            self.model, label = ensure_adapter(self.if_missing)
-        self.name = self.name or label
+        self.model, self.real = finetuned_model(self.adapter, self.if_missing)
+        is_format = self.adapter is FORMAT
+        self.system = ticket_system_prompt() if is_format else SYSTEM
+        if self.max_tokens is None:
+            self.max_tokens = REPLY_MAX_TOKENS if is_format else 80
+        label = "format" if is_format else "knowledge"
+        self.name = self.name or (f"fine-tuned ({label})" if self.real else f"base model (no {label} adapter)")
         self.knowledge = "\n".join(d.text for d in load_docs())
 
     def answer(self, item: EvalItem) -> Reply:
         message = self.client.messages.create(model=self.model, max_tokens=self.max_tokens, system=self.system,
                                               messages=[{"role": "user", "content": item.question}])
+        self.answered_by = message.model
         return _reply(message, f"{self.system}\n{self.knowledge}")
 
     def format_check(self, text: str) -> bool:
-        return support_format_ok(text)
+        return support_format_ok(text) if self.adapter is FORMAT else format_ok(text, max_words=SHORT_WORDS)
 
     def update(self, docs: Sequence[Document]) -> str:
         """Nothing changes without a new training run (the seed: 're-train periodically')."""
@@ -296,19 +291,20 @@ class Hybrid:
 
     index: Any = None
     client: Any = None
-    model: str | None = None
-    if_missing: IfMissing = "base"
+    adapter: Adapter = FORMAT
+    if_missing: IfMissing = "error"
     top_k: int = 3
     max_tokens: int = REPLY_MAX_TOKENS
     name: str = ""
+    model: str = field(init=False, default="")
+    real: bool = field(init=False, default=True)
+    answered_by: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.client = _client(self.client)
         self.index = self.index if self.index is not None else kb_index()
-        label = "fine-tuned"
-        if self.model is None:
-            self.model, label = ensure_adapter(self.if_missing)
-        self.name = self.name or ("hybrid" if label == "fine-tuned" else "hybrid (base, not fine-tuned)")
+        self.model, self.real = finetuned_model(self.adapter, self.if_missing)
+        self.name = self.name or ("hybrid" if self.real else "hybrid (base model, no adapter)")
         self.system = f"{ticket_system_prompt()}\n{GUARDRAIL}"
 
     def prompt(self, question: str, hits: Sequence[Any]) -> str:
@@ -324,6 +320,7 @@ class Hybrid:
         user = self.prompt(item.question, hits)
         message = self.client.messages.create(model=self.model, max_tokens=self.max_tokens, system=self.system,
                                               messages=[{"role": "user", "content": user}])
+        self.answered_by = message.model
         return _reply(message, f"{self.system}\n{user}", retrieval_ms)
 
     def format_check(self, text: str) -> bool:
@@ -351,6 +348,7 @@ def compare(strategies: Iterable[Strategy], items: Sequence[EvalItem], price_mod
     for strategy in strategies:
         started = time.perf_counter()
         runs[strategy.name] = evaluate(strategy, items, price_model, judge=judge)
+        runs[strategy.name].extra["answered_by"] = getattr(strategy, "answered_by", "")
         if log:
             log(f"{strategy.name}: {len(items)} questions in {time.perf_counter() - started:.0f} s")
     return runs
@@ -408,24 +406,25 @@ def spread(items: Sequence[EvalItem], n: int) -> list[EvalItem]:
     return sorted(chosen, key=lambda item: order[item.id])
 
 
-def build(kinds: Sequence[str], client: Any = None, index: Any = None, if_missing: IfMissing = "base",
-          **options: Any) -> list[Strategy]:
-    """The strategies of `kinds` (labkit.decision.KINDS), sharing one client and one knowledge-base index."""
-    classes = {"prompt-only": PromptOnly, "rag": Rag, "fine-tuned": FineTuned, "hybrid": Hybrid}
-    unknown = [k for k in kinds if k not in classes]
+ROLES = ("prompt-only", "rag", "fine-tuned", "fine-tuned-format", "hybrid")
+
+
+def build(roles: Sequence[str], client: Any = None, index: Any = None, if_missing: IfMissing = "error",
+          **options: Any) -> dict[str, Strategy]:
+    """{role: strategy} for `roles` (of ROLES), sharing one client and one knowledge-base index.
+    "fine-tuned" is the knowledge adapter (the seed's "internalized knowledge"), "fine-tuned-format" the
+    support-ticket format adapter; `options[role]` are keyword arguments for that strategy."""
+    unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        raise ValueError(f"unknown strategy {', '.join(unknown)}: choose from {', '.join(classes)}")
+        raise ValueError(f"unknown strategy {', '.join(unknown)}: choose from {', '.join(ROLES)}")
     client = _client(client)
-    if index is None and {"rag", "hybrid"} & set(kinds):
+    if index is None and {"rag", "hybrid"} & set(roles):
         index = kb_index()
-    made: list[Strategy] = []
-    for kind in kinds:
-        if kind == "prompt-only":
-            made.append(PromptOnly(client, **options.get(kind, {})))
-        elif kind == "rag":
-            made.append(Rag(index, client, **options.get(kind, {})))
-        elif kind == "fine-tuned":
-            made.append(FineTuned(client, if_missing=if_missing, **options.get(kind, {})))
-        else:
-            made.append(Hybrid(index, client, if_missing=if_missing, **options.get(kind, {})))
-    return made
+    makers = {
+        "prompt-only": lambda **o: PromptOnly(client, **o),
+        "rag": lambda **o: Rag(index, client, **o),
+        "fine-tuned": lambda **o: FineTuned(client, adapter=KNOWLEDGE, if_missing=if_missing, **o),
+        "fine-tuned-format": lambda **o: FineTuned(client, adapter=FORMAT, if_missing=if_missing, **o),
+        "hybrid": lambda **o: Hybrid(index, client, if_missing=if_missing, **o),
+    }
+    return {role: makers[role](**options.get(role, {})) for role in roles}

@@ -16,21 +16,21 @@ import math
 import sys
 import time
 
-from labkit.decision import KINDS
+from labkit.strategies import ROLES
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="measure prompt-only, RAG, fine-tuned and hybrid on an eval split, "
                                        "beside the seed article's claims")
     p.add_argument("--split", choices=("dev", "test"), default="dev", help="eval split (default: dev)")
-    p.add_argument("--strategies", default=",".join(KINDS),
-                   help=f"comma-separated, from {','.join(KINDS)} (default: all)")
+    p.add_argument("--strategies", default=",".join(ROLES),
+                   help=f"comma-separated, from {','.join(ROLES)} (default: all)")
     p.add_argument("--limit", type=int, default=None,
                    help="ask only N questions, spread over the categories (the local models are slow)")
     p.add_argument("--no-freshness", action="store_true", help="skip the knowledge-base update test")
-    p.add_argument("--if-no-adapter", choices=("base", "train", "error"), default="base",
-                   help="when module 3's adapter is missing: use the base SmolLM2 labelled 'not fine-tuned' "
-                        "(default), train the default LoRA run first, or stop")
+    p.add_argument("--if-no-adapter", choices=("base", "error"), default="error",
+                   help="when a committed adapter file is missing: stop (default), or answer with the base model "
+                        "labelled 'not fine-tuned' (its claims are then n/a)")
     p.add_argument("--price-model", default=None, help="price tokens as this model (default: the seed's)")
     p.add_argument("--judge", action="store_true",
                    help="also have Claude judge every answer for unsupported statements (needs ANTHROPIC_API_KEY; "
@@ -45,14 +45,13 @@ def _log(text: str) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from labkit import strategies as st
+    from labkit.adapters import NoAdapter
     from labkit.costs import UnknownModelPrice, price
     from labkit.data import load_eval
     from labkit.decision import Measured, verdicts
     from labkit.evaluate import COMPARE_COLUMNS, JUDGE_COLUMNS, comparison_rows, format_table
-    from labkit.finetune import NoAdapter
     from labkit.judge import JudgeNeedsClaude, make_judge
-    from labkit.llm import backend_name
-    from labkit.models import DEFAULT_MODEL, is_claude_model
+    from labkit.models import DEFAULT_MODEL
 
     started = time.perf_counter()
     kinds = [k.strip() for k in args.strategies.split(",") if k.strip()]
@@ -65,7 +64,8 @@ def run_compare(args: argparse.Namespace) -> int:
                 raise ValueError(f"--limit must be at least 1, got {args.limit}")
             items = st.spread(items, args.limit)
         judge = make_judge() if args.judge else None
-        strategies = st.build(kinds, if_missing=args.if_no_adapter)
+        by_role = st.build(kinds, if_missing=args.if_no_adapter)
+        strategies = list(by_role.values())
     except (ValueError, UnknownModelPrice, NoAdapter, JudgeNeedsClaude) as exc:
         print(f"labkit compare: {exc}", file=sys.stderr)
         return 2
@@ -75,8 +75,10 @@ def run_compare(args: argparse.Namespace) -> int:
     if not args.no_freshness and any(i.updated_key_facts for i in items):
         fresh = st.measure_freshness(strategies, items)
         _log("freshness: " + "; ".join(f"{f.strategy}: {f.action}" for f in fresh))
-    by_kind = {s.kind: runs[s.name].summary for s in strategies}
-    claims = verdicts(Measured(by_kind, {s.kind: f for s, f in zip(strategies, fresh)}))
+    real = {role: s for role, s in by_role.items() if getattr(s, "real", True)}  # a base model stands in: n/a
+    fresh_by_name = {f.strategy: f for f in fresh}
+    claims = verdicts(Measured({role: runs[s.name].summary for role, s in real.items()},
+                               {role: fresh_by_name[s.name] for role, s in real.items() if s.name in fresh_by_name}))
     wall = time.perf_counter() - started
     notes = [f"prices: {price_model} ${row.input_usd_per_mtok}/M input, ${row.output_usd_per_mtok}/M output, "
              f"as of {row.as_of}; tokens are the answering model's"]
@@ -85,11 +87,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
         notes.append(f"LLM judge: {FAST_MODEL} read every answer that did not refuse; its rate is an extra beside "
                      "the deterministic check, not used in the verdicts")
-    offline = backend_name() == "local"
     for s in strategies:
-        model = getattr(s, "model", "?")
-        served = " (offline: answered by the local Qwen2.5-Coder-0.5B)" if offline and is_claude_model(model) else ""
-        notes.append(f"{s.name} calls model {model}{served}")
+        answered = runs[s.name].extra.get("answered_by", "?")
+        notes.append(f"{s.name} calls model {getattr(s, 'model', '?')}, answered by {answered}")
     if args.json:
         print(json.dumps({
             "split": args.split, "questions": [i.id for i in items], "price_model": price_model,
