@@ -1,110 +1,92 @@
-"""Local model: load time (cold and cached), prompt reading and generation speed, for two runtimes.
+"""The local engine: model load time, prompt reading and writing speed, one slot and batched.
 
-- llama.cpp (llama-cpp-python), the course's runtime: "cold" = joining the six package parts into one
-  GGUF file in a fresh cache folder, then loading; "cached" = loading the joined file again.
-- transformers (for comparison, needs the `train` extra): "cold" = dequantizing the GGUF into PyTorch
-  weights and saving them; "cached" = loading the saved weights.
+- load: "cold" = joining the six package parts into one GGUF file in a fresh cache folder and starting
+  llama.cpp's server on it; "cached" = starting a server on the joined file again;
+- prefill (prompt reading) and decode (writing) tokens/s on one slot, measured through the anthropic SDK
+  with streaming: prefill = prompt tokens / time to the first text; decode = tokens after the first /
+  time after the first (so each figure excludes the other);
+- batched: N requests at once to a server with N slots: aggregate output tokens/s, and how many of the N
+  answers differ from the same request answered alone (batching changes llama.cpp's arithmetic).
 
-Run: .venv/bin/python bench/local_model_bench.py [--skip-transformers]   (about 3 minutes with both)
+Run: .venv/bin/python bench/local_model_bench.py   (about 2 minutes)
 """
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from labkit import local_model
+import anthropic
+
+from labkit import engine
 
 SYSTEM = "You are a customer support agent for AcmeCorp. Refunds: full refund within 14 days, pro-rated after."
-QUESTION = "I bought the Pro plan three weeks ago. Can I get a refund? Explain the policy."
+QUESTIONS = ["I bought the Pro plan three weeks ago. Can I get a refund? Explain the policy.",
+             "How do I export all my data?", "What does the Enterprise plan include?",
+             "My invoice looks wrong, what should I do?", "Can I pay with PayPal?",
+             "How many team members can Basic have?", "Why was my card declined?", "Do you have a Linux app?"]
 LONG = "Documentation:\n" + "AcmeCorp Pro costs $29/month and includes 50 GB of storage. " * 80 + "\nQuestion: price?"
 N_NEW = 80
 
 
-def bench_llama_cpp() -> dict:
-    parts = local_model.qwen_part_files()
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        path = local_model.join_parts(parts, Path(tmp) / f"{local_model.QWEN_NAME}.gguf")
-        model = local_model.LocalModel(path)
-        cold = time.perf_counter() - t0
-        model._llama.close()
-        t0 = time.perf_counter()
-        model = local_model.LocalModel(path)
-        cached = time.perf_counter() - t0
-        model.generate(SYSTEM, [("user", "Hi")], 4)  # warm-up
-        t0 = time.perf_counter()
-        g = model.generate(None, [("user", LONG)], 1)
-        prefill = g.input_tokens / (time.perf_counter() - t0)
-        first = None
-        for piece in model.stream(SYSTEM, [("user", QUESTION)], N_NEW):
-            first = first or time.perf_counter()  # decoding speed counts from the first token on
-            g = piece
-        decode = (g.output_tokens - 1) / (time.perf_counter() - first)
-        model._llama.close()
-    return {"runtime": "llama.cpp (course)", "cold_load_s": cold, "cached_load_s": cached,
-            "prefill_tok_s": prefill, "generate_tok_s": decode}
+def client_for(served: engine.Served) -> anthropic.Anthropic:
+    return anthropic.Anthropic(api_key="local", base_url=served.url, max_retries=0)
 
 
-def bench_transformers() -> dict:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    gguf = local_model.default_model_path()
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model.hf_quantizer = None
-        model.config.__dict__.pop("quantization_config", None)
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
-        cold = time.perf_counter() - t0
-        del model
-        t0 = time.perf_counter()
-        model = AutoModelForCausalLM.from_pretrained(tmp, dtype=torch.float32).eval()
-        cached = time.perf_counter() - t0
-
-        def ids_of(system, user):
-            msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
-            out = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt")
-            return out if isinstance(out, torch.Tensor) else out["input_ids"]
-
-        with torch.inference_mode():
-            long_ids = ids_of(None, LONG)
-            t0 = time.perf_counter()
-            model(long_ids)
-            prefill = long_ids.shape[1] / (time.perf_counter() - t0)
-            ids = ids_of(SYSTEM, QUESTION)
-            t0 = time.perf_counter()
-            model(ids)  # the prompt alone, to subtract it from the generation time
-            prompt_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            out = model.generate(ids, max_new_tokens=N_NEW, do_sample=False)
-            decode = (out.shape[1] - ids.shape[1]) / (time.perf_counter() - t0 - prompt_s)
-        shutil.rmtree(tmp, ignore_errors=True)
-    return {"runtime": "transformers fp32", "cold_load_s": cold, "cached_load_s": cached,
-            "prefill_tok_s": prefill, "generate_tok_s": decode}
+def timed_stream(client, system, question, max_tokens):
+    """(first text time, end time, usage) of one streamed request, times from its start."""
+    t0 = time.perf_counter()
+    first = None
+    with client.messages.stream(model="local", max_tokens=max_tokens, system=system,
+                                messages=[{"role": "user", "content": question}]) as stream:
+        for _ in stream.text_stream:
+            first = first or time.perf_counter() - t0
+        final = stream.get_final_message()
+    return first, time.perf_counter() - t0, final
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--skip-transformers", action="store_true")
-    args = parser.parse_args()
-    rows = [bench_llama_cpp()]
-    if not args.skip_transformers:
-        rows.append(bench_transformers())
-    cols = ["runtime", "cold_load_s", "cached_load_s", "prefill_tok_s", "generate_tok_s"]
-    print(f"Qwen2.5-Coder-0.5B-Instruct Q4_K_M, greedy, {local_model.N_THREADS} threads")
-    print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
-    for r in rows:
-        print("| " + " | ".join(f"{r[c]:.1f}" if isinstance(r[c], float) else r[c] for c in cols) + " |")
-    if len(rows) == 2:
-        ratio = rows[0]["generate_tok_s"] / rows[1]["generate_tok_s"]
-        print(f"generation speed ratio llama.cpp / transformers: {ratio:.1f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        path = engine.join_parts(engine.qwen_part_files(), Path(tmp) / f"{engine.MODEL_NAME}.gguf")
+        served = engine.start(path)
+        cold = time.perf_counter() - t0
+        del served
+        served = engine.start(path)
+        cached = served.load_seconds
+        client = client_for(served)
+        timed_stream(client, SYSTEM, "Hi", 4)  # warm-up
+        first, _, final = timed_stream(client, None, LONG, 2)
+        prefill = (final.usage.input_tokens + (final.usage.cache_read_input_tokens or 0)) / first
+        first, end, final = timed_stream(client, SYSTEM, QUESTIONS[0], N_NEW)
+        decode = (final.usage.output_tokens - 1) / (end - first)
+        alone = {q: client.messages.create(model="local", max_tokens=N_NEW, system=SYSTEM,
+                                           messages=[{"role": "user", "content": q}]).content[0].text
+                 for q in QUESTIONS[:4]}
+        del served, client
+        batched = engine.start(path, parallel=4)
+        bclient = client_for(batched)
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(lambda q: bclient.messages.create(
+                model="local", max_tokens=N_NEW, system=SYSTEM, messages=[{"role": "user", "content": q}]),
+                QUESTIONS[:4]))
+        wall = time.perf_counter() - t0
+        aggregate = sum(r.usage.output_tokens for r in replies) / wall
+        changed = sum(r.content[0].text != alone[q] for q, r in zip(QUESTIONS[:4], replies))
+    print(f"Qwen2.5-Coder-0.5B-Instruct Q4_K_M on llama.cpp's server (xllamacpp), greedy, {engine.N_THREADS} threads")
+    print("| measure | value |\n|---|---:|")
+    print(f"| cold load (join parts + start server) | {cold:.1f} s |")
+    print(f"| cached load (start server) | {cached:.1f} s |")
+    print(f"| prefill, one slot | {prefill:.0f} tokens/s |")
+    print(f"| decode, one slot | {decode:.1f} tokens/s |")
+    print(f"| decode, 4 slots x 4 concurrent requests (aggregate) | {aggregate:.1f} tokens/s |")
+    print(f"| answers changed by batching (of 4) | {changed} |")
+    print(f"HEADLINE: engine: cold load {cold:.1f} s, cached {cached:.1f} s; prefill {prefill:.0f} tok/s, "
+          f"decode {decode:.1f} tok/s on one slot, {aggregate:.1f} tok/s aggregate with 4 slots "
+          f"({changed}/4 answers changed by batching)")
 
 
 if __name__ == "__main__":

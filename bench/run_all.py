@@ -27,7 +27,8 @@ BENCHMARKS: list[tuple[str, list[str], float]] = [
     ("indexing", ["indexing_bench.py", "--repeat", "3"], 300),
     ("retrieval latency", ["retrieval_latency.py", "--queries", "20"], 480),
     ("retrieval quality", ["retrieval_eval.py"], 240),
-    ("local model speed", ["local_model_bench.py", "--skip-transformers"], 240),
+    ("local model speed", ["local_model_bench.py"], 300),
+    ("workshop server", ["serve_bench.py"], 900),
     ("model probe", ["probe_models.py"], 360),
     ("course", ["course_bench.py"], 1200),
 ]
