@@ -1,4 +1,5 @@
-"""labkit.stats against reference implementations: scipy and statsmodels (tests-only dependencies)."""
+"""labkit.stats and labkit.paired against reference implementations: scipy and statsmodels (tests-only
+dependencies)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_confint
 
-from labkit import stats
+from labkit import paired, stats
 
 RNG = np.random.default_rng(7)
 SCORES = RNG.normal(10, 3, size=40)
@@ -100,7 +101,7 @@ def test_cluster_bootstrap_keeps_clusters_together():
 
 def test_paired_mean_diff_is_a_one_sample_interval_of_the_differences():
     a, b = SCORES, SCORES - 0.5 + RNG.normal(0, 0.5, size=40)
-    e = stats.paired_mean_diff(a, b)
+    e = paired.paired_mean_diff(a, b)
     d = a - b
     t = sps.ttest_rel(a, b)  # the same SE as scipy's paired t-test
     se = d.mean() / t.statistic
@@ -108,19 +109,19 @@ def test_paired_mean_diff_is_a_one_sample_interval_of_the_differences():
     unpaired = stats.mean(a).high - stats.mean(a).low
     assert e.high - e.low < unpaired  # pairing cancels what the questions share
     with pytest.raises(ValueError, match="same questions"):
-        stats.paired_mean_diff(a, b[:-1])
+        paired.paired_mean_diff(a, b[:-1])
 
 
 def test_paired_bootstrap_of_medians():
     a, b = SCORES, SCORES + 2 + RNG.normal(0, 0.3, size=40)
-    e = stats.paired_bootstrap(a, b, np.median)
+    e = paired.paired_bootstrap(a, b, np.median)
     assert e.value == pytest.approx(np.median(a) - np.median(b)) and e.high < 0
-    assert e == stats.paired_bootstrap(a, b, np.median)
+    assert e == paired.paired_bootstrap(a, b, np.median)
 
 
 @pytest.mark.parametrize("b, c", [(0, 0), (3, 0), (5, 1), (6, 0), (10, 4), (12, 2), (2, 9), (30, 18)])
 def test_mcnemar_exact_matches_statsmodels_and_scipy(b, c):
-    p = stats.mcnemar_exact(b, c)
+    p = paired.mcnemar_exact(b, c)
     assert p == pytest.approx(mcnemar([[7, b], [c, 11]], exact=True).pvalue, abs=1e-12)
     if b + c:
         assert p == pytest.approx(sps.binomtest(b, b + c, 0.5).pvalue, abs=1e-12)
@@ -132,7 +133,7 @@ def test_paired_rate_interval_excludes_0_exactly_when_mcnemar_rejects(b, c):
     """The interval and McNemar's continuity-corrected test (statsmodels) reach the same decision."""
     a = [True] * b + [False] * c + [True] * 6 + [False] * 5
     y = [False] * b + [True] * c + [True] * 6 + [False] * 5
-    e = stats.paired_rate_diff(a, y)
+    e = paired.paired_rate_diff(a, y)
     assert e.value == pytest.approx((b - c) / len(a)) and e.low <= e.value <= e.high
     rejects = mcnemar([[6, b], [c, 5]], exact=False, correction=True).pvalue < 0.05
     assert (e.low > 0 or e.high < 0) == rejects
@@ -141,9 +142,9 @@ def test_paired_rate_interval_excludes_0_exactly_when_mcnemar_rejects(b, c):
 
 def test_paired_rate_interval_without_any_disagreement():
     same = [True, False] * 10
-    e = stats.paired_rate_diff(same, same)
+    e = paired.paired_rate_diff(same, same)
     assert e.value == 0 and e.low < 0 < e.high and e.low == pytest.approx(-e.high)
-    assert stats.paired_rate_diff([True] * 3, [False] * 3).high == 1.0  # never beyond a difference of 1
+    assert paired.paired_rate_diff([True] * 3, [False] * 3).high == 1.0  # never beyond a difference of 1
 
 
 def _restricted_q(b: int, c: int, n: int, delta: float) -> float:
@@ -158,7 +159,7 @@ def _restricted_q(b: int, c: int, n: int, delta: float) -> float:
 def test_paired_rate_bounds_are_where_the_score_test_reaches_1_96(b, c, n):
     a = [True] * b + [False] * c + [True] * 4 + [False] * (n - b - c - 4)
     y = [False] * b + [True] * c + [True] * 4 + [False] * (n - b - c - 4)
-    e = stats.paired_rate_diff(a, y)
+    e = paired.paired_rate_diff(a, y)
     for delta, target in ((e.low, stats.Z95), (e.high, -stats.Z95)):
         q = _restricted_q(b, c, n, delta)
         gap = (b - c) / n - delta
@@ -176,7 +177,7 @@ def test_paired_rate_interval_covers_the_true_difference():
     for _ in range(400):
         cells = rng.choice(4, size=60, p=probs)
         a, b = np.isin(cells, [0, 1]), np.isin(cells, [0, 2])
-        e = stats.paired_rate_diff(a, b)
+        e = paired.paired_rate_diff(a, b)
         hits += e.low <= 0.15 <= e.high
     assert 0.93 <= hits / 400 <= 0.995
 
@@ -185,25 +186,25 @@ def test_sample_size_matches_statsmodels_power():
     # unpaired, equal variances: statsmodels' two-sample z-test, n per strategy
     for delta, sd in [(0.1, 0.5), (0.05, 0.45), (200.0, 900.0)]:
         ref = NormalIndPower().solve_power(effect_size=delta / sd, alpha=0.05, power=0.8, ratio=1.0)
-        assert stats.sample_size(delta, sd, sd, paired=False) == math.ceil(ref)
+        assert paired.sample_size(delta, sd, sd, paired=False) == math.ceil(ref)
     # paired: a one-sample test of the differences, whose SD is omega
     sd_a, sd_b, rho, delta = 0.5, 0.48, 0.6, 0.05
     omega = math.sqrt(sd_a ** 2 + sd_b ** 2 - 2 * rho * sd_a * sd_b)
     ref = NormalIndPower().solve_power(effect_size=delta / omega, alpha=0.05, power=0.8, ratio=0)
-    assert stats.sample_size(delta, sd_a, sd_b, rho) == math.ceil(ref)
-    assert stats.sample_size(delta, sd_a, sd_b, rho) < stats.sample_size(delta, sd_a, sd_b, paired=False)
+    assert paired.sample_size(delta, sd_a, sd_b, rho) == math.ceil(ref)
+    assert paired.sample_size(delta, sd_a, sd_b, rho) < paired.sample_size(delta, sd_a, sd_b, paired=False)
     with pytest.raises(ValueError, match="smallest difference"):
-        stats.sample_size(0, 0.5, 0.5)
+        paired.sample_size(0, 0.5, 0.5)
 
 
 def test_questions_needed_from_observed_scores():
     a = (RNG.random(60) < 0.45).astype(float)
     b = np.where(RNG.random(60) < 0.8, a, 1 - a)   # mostly the same answers as a
-    n = stats.questions_needed(a, b, delta=0.1)
-    expected = stats.sample_size(0.1, a.std(ddof=1), b.std(ddof=1), np.corrcoef(a, b)[0, 1])
+    n = paired.questions_needed(a, b, delta=0.1)
+    expected = paired.sample_size(0.1, a.std(ddof=1), b.std(ddof=1), np.corrcoef(a, b)[0, 1])
     assert n == expected
     with pytest.raises(ValueError, match="scored the same"):
-        stats.questions_needed([1, 0, 1, 0], [0, 1, 0, 1])
+        paired.questions_needed([1, 0, 1, 0], [0, 1, 0, 1])
 
 
 def test_estimate_format_and_json():

@@ -6,9 +6,10 @@
     diff = paired(rag_run, prompt_run, "accuracy", cluster_labels(items))   # rag - prompt-only, same questions
 
 `labkit.evaluate.summarize` gives the point values; this module gives the same figures (the names of
-`EvalSummary`'s fields) with intervals from `labkit.stats`: rates with Wilson intervals, means with Miller's
-(clustered) SE, percentiles with a seeded bootstrap. Questions that share a gold source document are one
-cluster (`cluster_labels`): they stand or fall together, which widens the intervals honestly.
+`EvalSummary`'s fields) with intervals from `labkit.stats` and `labkit.paired`: rates with Wilson
+intervals, means with Miller's (clustered) SE, percentiles with a seeded bootstrap. Questions that share
+a gold source document are one cluster (`cluster_labels`): they stand or fall together, which widens the
+intervals honestly.
 Records are read only through EvalRecord's public fields and properties. `labkit compare`, lesson 04 and
 `labkit.decision` use it.
 """
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from labkit import paired as pairs
 from labkit import stats
 from labkit.data import EvalItem
 from labkit.evaluate import EvalRecord, EvalRun
@@ -125,11 +127,11 @@ def paired(run_a: EvalRun, run_b: EvalRun, metric: str | Metric, clusters: Mappi
     labels = _labels(ids, clusters)
     x, y = [a[i] for i in ids], [b[i] for i in ids]
     if m.kind == "rate":
-        result = stats.paired_rate_diff(x, y, labels)
+        result = pairs.paired_rate_diff(x, y, labels)
     elif m.kind == "mean":
-        result = stats.paired_mean_diff(x, y, labels)
+        result = pairs.paired_mean_diff(x, y, labels)
     else:
-        result = stats.paired_bootstrap(x, y, lambda v: float(np.percentile(v, m.q)), labels, seed=seed,
+        result = pairs.paired_bootstrap(x, y, lambda v: float(np.percentile(v, m.q)), labels, seed=seed,
                                         name=f"p{m.q:g} difference")
     return result.scaled(m.scale) if m.scale != 1 else result
 

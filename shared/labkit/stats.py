@@ -4,8 +4,6 @@
     stats.rate([True, False, True, True])             # Estimate(value=0.75, low=0.30, high=0.95, n=4, ...)
     stats.mean(costs, clusters=labels)                # clustered by gold source document
     stats.percentile(latencies, 95)                   # seeded bootstrap: the same interval every run
-    stats.paired_rate_diff(rag_correct, po_correct)   # the same questions: only the disagreements count
-    stats.sample_size(delta=0.05, sd_a=0.5, sd_b=0.5, rho=0.6)   # questions needed to see a 5-point gap
 
 An eval's questions are a sample: ask 60 other questions and the accuracy moves. Every figure the course
 prints therefore carries its 95% interval, following E. Miller, "Adding Error Bars to Evals: A Statistical
@@ -17,8 +15,9 @@ Approach to Language Model Evaluations" (2024, arXiv:2411.00640):
   question-to-question variation they share cancels, so the interval is narrower than comparing two means;
 - before running an eval, the same formulas say how many questions it takes to see a given difference.
 Rates use the Wilson score interval (it stays inside [0, 1] and behaves at 0 of n); percentiles use a
-seeded bootstrap (no formula needed, deterministic). Lesson 04 and `labkit compare` use this module;
-`labkit.intervals` applies it to a whole eval run and `labkit.decision` turns intervals into verdicts.
+seeded bootstrap (no formula needed, deterministic). This module is about one metric; `labkit.paired`
+compares two strategies and sizes an eval. Lesson 04 and `labkit compare` use both; `labkit.intervals`
+applies them to a whole eval run and `labkit.decision` turns intervals into verdicts.
 
 Only the standard library and numpy: open it and read the formulas. Intervals use z = 1.96 (normal
 approximation), which is optimistic with a handful of questions: read intervals from fewer than ~20 as rough.
@@ -118,7 +117,8 @@ def design_effect(values: Sequence[float], clusters: Clusters) -> float:
     return max(1.0, (clustered / iid) ** 2)
 
 
-def _clustered_label(clusters: Clusters, deff: float | None = None) -> str:
+def cluster_note(clusters: Clusters, deff: float | None = None) -> str:
+    """', clustered (9 clusters, design effect 1.20)' for a method string; '' without clusters."""
     if clusters is None:
         return ""
     extra = f", design effect {deff:.2f}" if deff is not None else ""
@@ -161,7 +161,7 @@ def rate(values: Sequence[bool], clusters: Clusters = None) -> Estimate:
     deff = design_effect(x, clusters)
     n_eff = len(x) / deff
     low, high = wilson(x.mean() * n_eff, n_eff)
-    return Estimate(float(x.mean()), low, high, len(x), "wilson" + _clustered_label(clusters, deff))
+    return Estimate(float(x.mean()), low, high, len(x), "wilson" + cluster_note(clusters, deff))
 
 
 def mean(values: Sequence[float], clusters: Clusters = None, z: float = Z95) -> Estimate:
@@ -172,7 +172,7 @@ def mean(values: Sequence[float], clusters: Clusters = None, z: float = Z95) -> 
     _check_clusters(x, clusters)
     se = standard_error(x) if clusters is None else clustered_se(x, clusters)
     m = float(x.mean())
-    return Estimate(m, m - z * se, m + z * se, len(x), "mean +- 1.96 SE" + _clustered_label(clusters))
+    return Estimate(m, m - z * se, m + z * se, len(x), "mean +- 1.96 SE" + cluster_note(clusters))
 
 
 def _resamples(n: int, clusters: Clusters, reps: int, seed: int) -> list[np.ndarray]:
@@ -187,9 +187,10 @@ def _resamples(n: int, clusters: Clusters, reps: int, seed: int) -> list[np.ndar
     return [np.concatenate([groups[g] for g in row]) for row in picks]
 
 
-def _interval(n: int, stat_of: Callable[[np.ndarray], float], clusters: Clusters, reps: int,
-              seed: int) -> tuple[float, float]:
-    """The 2.5th and 97.5th percentiles of stat_of(indices) over `reps` resamples (percentile bootstrap)."""
+def bootstrap_interval(n: int, stat_of: Callable[[np.ndarray], float], clusters: Clusters, reps: int,
+                       seed: int) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of stat_of(indices) over `reps` resamples of 0..n-1 (percentile
+    bootstrap); stat_of gets the resampled indices, so one resample can feed paired values (labkit.paired)."""
     draws = [stat_of(idx) for idx in _resamples(n, clusters, reps, seed)]
     low, high = np.percentile(draws, [2.5, 97.5])
     return float(low), float(high)
@@ -203,141 +204,12 @@ def bootstrap(values: Sequence[float], stat: Callable[[np.ndarray], float], clus
     if len(x) == 0:
         return Estimate(NAN, NAN, NAN, 0, f"bootstrap {name}")
     _check_clusters(x, clusters)
-    low, high = _interval(len(x), lambda idx: stat(x[idx]), clusters, reps, seed)
+    low, high = bootstrap_interval(len(x), lambda idx: stat(x[idx]), clusters, reps, seed)
     return Estimate(float(stat(x)), low, high, len(x),
-                    f"bootstrap {name} ({reps} resamples, seed {seed}){_clustered_label(clusters)}")
+                    f"bootstrap {name} ({reps} resamples, seed {seed}){cluster_note(clusters)}")
 
 
 def percentile(values: Sequence[float], q: float, clusters: Clusters = None, reps: int = 2000,
                seed: int = 0) -> Estimate:
     """The q-th percentile (linear interpolation, as labkit.evaluate.percentile) with a bootstrap interval."""
     return bootstrap(values, lambda x: float(np.percentile(x, q)), clusters, reps, seed, name=f"p{q:g}")
-
-
-# ----------------------------------------------------------------------------------------------
-# Two strategies on the same questions: paired differences
-# ----------------------------------------------------------------------------------------------
-def _pair(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _array(a), _array(b)
-    if len(x) != len(y):
-        raise ValueError(f"a paired comparison needs the same questions: got {len(x)} and {len(y)} values")
-    return x, y
-
-
-def paired_mean_diff(a: Sequence[float], b: Sequence[float], clusters: Clusters = None) -> Estimate:
-    """mean(a - b) over the same questions, +- 1.96 SE of the per-question differences (Miller's paired
-    test). Subtracting first removes what the questions share (a hard question is slow for both)."""
-    x, y = _pair(a, b)
-    result = mean(x - y, clusters)
-    return replace(result, method="paired " + result.method)
-
-
-def paired_bootstrap(a: Sequence[float], b: Sequence[float], stat: Callable[[np.ndarray], float],
-                     clusters: Clusters = None, reps: int = 2000, seed: int = 0, name: str = "difference") -> Estimate:
-    """stat(a) - stat(b) with a paired bootstrap interval: each resample draws the same questions for both
-    (e.g. stat=np.median: the difference of the two median latencies)."""
-    x, y = _pair(a, b)
-    if len(x) == 0:
-        return Estimate(NAN, NAN, NAN, 0, f"paired bootstrap {name}")
-    _check_clusters(x, clusters)
-    low, high = _interval(len(x), lambda idx: stat(x[idx]) - stat(y[idx]), clusters, reps, seed)
-    return Estimate(float(stat(x) - stat(y)), low, high, len(x),
-                    f"paired bootstrap {name} ({reps} resamples, seed {seed}){_clustered_label(clusters)}")
-
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """McNemar's exact test (two-sided p-value) for two rates on the same questions. b: questions only the
-    first got right, c: only the second. Under 'no difference' each disagreement is a fair coin flip."""
-    m = b + c
-    if m == 0:
-        return 1.0
-    tail = sum(math.comb(m, i) for i in range(min(b, c) + 1)) / 2 ** m
-    return min(1.0, 2 * tail)
-
-
-def _score_z(b: float, c: float, n: float, delta: float) -> float:
-    """Tango's score statistic for 'the difference of the two rates is delta', continuity-corrected.
-    The four outcomes of a question have probabilities p(a only) = q + delta, p(b only) = q, p(both) and
-    p(neither); q is estimated under the hypothesis (maximum likelihood: the root of 2n q^2 - w q -
-    c delta (1 - delta) = 0). At delta = 0 this is McNemar's statistic (|b - c| - 1) / sqrt(b + c)."""
-    w = b + c - delta * (2 * n - b + c)
-    q = (w + math.sqrt(max(0.0, w * w + 8 * n * c * delta * (1 - delta)))) / (4 * n)
-    variance = max(2 * q + delta - delta * delta, 0.0) / n
-    gap = (b - c) / n - delta
-    gap = math.copysign(max(0.0, abs(gap) - 1 / n), gap)
-    return gap / math.sqrt(variance) if variance > 0 else (0.0 if gap == 0 else math.copysign(math.inf, gap))
-
-
-def _bound(b: float, c: float, n: float, start: float, end: float, target: float) -> float:
-    """The delta between start and end where _score_z crosses target (bisection); +-1 when it never does."""
-    if abs(_score_z(b, c, n, end)) < abs(target) or _score_z(b, c, n, end) * target < 0:
-        return math.copysign(1.0, end)
-    for _ in range(60):
-        middle = (start + end) / 2
-        if (_score_z(b, c, n, middle) - target) * (_score_z(b, c, n, start) - target) > 0:
-            start = middle
-        else:
-            end = middle
-    return (start + end) / 2
-
-
-def paired_rate_diff(a: Sequence[bool], b: Sequence[bool], clusters: Clusters = None) -> Estimate:
-    """rate(a) - rate(b) on the same questions, with the interval of McNemar's test.
-
-    Only the questions where the two disagree say which is better (b: only `a` right, c: only `b` right):
-    the difference is (b - c) / n. The interval holds every difference that Tango's score test (with
-    continuity correction) does not reject at 5%; at 0 that test is McNemar's, so the interval excludes 0
-    exactly when McNemar's test finds a difference. With clusters, the counts are divided by the design
-    effect of the per-question differences. The method string carries b, c and the exact p-value."""
-    x, y = _pair(a, b)
-    n = len(x)
-    if n == 0:
-        return Estimate(NAN, NAN, NAN, 0, "paired rate difference")
-    x, y = x.astype(bool), y.astype(bool)
-    wins, losses = int((x & ~y).sum()), int((~x & y).sum())
-    deff = design_effect(x.astype(float) - y.astype(float), clusters)
-    bw, cw, nw = wins / deff, losses / deff, n / deff
-    diff = (wins - losses) / n
-    edge = 1 - 1e-9
-    low, high = _bound(bw, cw, nw, diff, -edge, Z95), _bound(bw, cw, nw, diff, edge, -Z95)
-    method = (f"paired rates, score interval (McNemar; b={wins}, c={losses}, exact p="
-              f"{mcnemar_exact(wins, losses):.3g})" + _clustered_label(clusters, deff))
-    return Estimate(diff, low, high, n, method)
-
-
-# ----------------------------------------------------------------------------------------------
-# Power: how many questions it takes
-# ----------------------------------------------------------------------------------------------
-def sample_size(delta: float, sd_a: float, sd_b: float, rho: float = 0.0, paired: bool = True,
-                alpha: float = 0.05, power: float = 0.8) -> int:
-    """Questions needed to detect a true difference `delta` between two strategies (Miller's formula):
-
-        n = (z_{1-alpha/2} + z_{power})^2 * omega^2 / delta^2
-
-    omega^2 is the variance of one question's difference: sd_a^2 + sd_b^2 - 2 rho sd_a sd_b when both
-    answer the same questions (paired; rho = the correlation of their per-question scores), sd_a^2 + sd_b^2
-    when each answers its own n questions (unpaired). For a rate p, sd = sqrt(p (1 - p))."""
-    if delta == 0:
-        raise ValueError("delta is 0: give the smallest difference you want to be able to see")
-    if not 0 < alpha < 1 or not 0 < power < 1:
-        raise ValueError(f"alpha and power must lie in (0, 1), got alpha={alpha}, power={power}")
-    omega2 = sd_a ** 2 + sd_b ** 2 - (2 * rho * sd_a * sd_b if paired else 0.0)
-    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
-    return max(1, math.ceil(z * z * max(omega2, 0.0) / delta ** 2))
-
-
-def questions_needed(a: Sequence[float], b: Sequence[float], delta: float | None = None, paired: bool = True,
-                     alpha: float = 0.05, power: float = 0.8) -> int:
-    """`sample_size` from two strategies' per-question scores on the same questions (their variances and
-    correlation), for `delta` (default: the difference they showed, mean(a) - mean(b))."""
-    x, y = _pair(a, b)
-    if len(x) < 2:
-        raise ValueError("questions_needed needs at least 2 paired scores to estimate their variances")
-    sd_a, sd_b = float(x.std(ddof=1)), float(y.std(ddof=1))
-    rho = float(np.corrcoef(x, y)[0, 1]) if sd_a > 0 and sd_b > 0 else 0.0
-    if delta is None:
-        delta = float(x.mean() - y.mean())
-        if delta == 0:
-            raise ValueError("the two strategies scored the same on average: pass the smallest difference you "
-                             "care about as delta")
-    return sample_size(delta, sd_a, sd_b, rho, paired, alpha, power)
