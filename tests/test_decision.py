@@ -190,3 +190,10 @@ def test_paired_pairs_only_the_questions_both_runs_scored():
     half = _run(runs["rag"].records[:40])
     e = paired(half, runs["prompt-only"], "accuracy")
     assert e.n == sum(r.answerable for r in runs["rag"].records[:40])
+
+
+def test_a_metric_no_question_counts_toward_is_na():
+    runs = _strategy_runs(ITEMS)
+    runs["rag"] = _run(_record(i, True) for i in ITEMS)   # a "rag" run that never timed a retrieval
+    row = _by_quote(dc.verdicts(dc.Measured(runs, items=ITEMS)))["RAG: Medium (retrieval adds 100-500ms)"]
+    assert row.verdict == dc.NA and "no question counts toward retrieval ms" in row.note

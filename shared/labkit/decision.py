@@ -178,6 +178,8 @@ def _range(roles: Sequence[str], metric: str, low: float, high: float, pattern: 
         if role is None:
             return NA, (), _why_not(m, roles)
         e = m.estimate(role, metric)
+        if e.n == 0:
+            return NA, (), f"{role}: no question counts toward {_label(metric)}"
         if e.low >= low and e.high <= high:
             verdict = AGREE
         elif e.below(low) or e.above(high):
@@ -201,6 +203,8 @@ def _compare(metric: str, a: Sequence[str] | str, b: str, sign: str, pattern: st
         if reason:
             return NA, (), reason
         e = m.paired(first, b, metric, freshness)
+        if e.n == 0:
+            return NA, (), f"no question that both {first} and {b} answered counts toward {_label(metric)}"
         q = Quantity(f"{first} - {b} {'new facts' if freshness else _label(metric)}", e, pattern, f"{sign} 0")
         return _judge(e, sign, higher_is_better), (q,), _fallback(m, roles, first, freshness)
     return check
@@ -217,6 +221,9 @@ def _best(metric: str, role: str, others: Sequence[str], pattern: str) -> Check:
             return NA, (), left_out
         qs = tuple(Quantity(f"{role} - {o} {_label(metric)}", m.paired(role, o, metric), pattern, "> 0")
                    for o in rest)
+        qs = tuple(q for q in qs if q.estimate.n > 0)
+        if not qs:
+            return NA, (), f"no question that {role} and another strategy answered counts toward {_label(metric)}"
         found = [_judge(q.estimate, ">", True) for q in qs]
         verdict = WORSE if WORSE in found else AGREE if all(v == AGREE for v in found) else INCONCLUSIVE
         return verdict, qs, f"left out: {left_out}" if left_out else ""
