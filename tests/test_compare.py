@@ -220,6 +220,9 @@ def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys,
     text = capsys.readouterr().out
     assert "| metric | prompt-only | rag |" in text and "| accuracy | " in text and "wall time:" in text
     assert " inconclusive" in text and "95% intervals" in text
+    assert main(["compare", "--split", "all", "--strategies", "rag", "--limit", "3", "--no-freshness", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["split"] == "all" and len(out["questions"]) == 3
     assert main(["compare", "--strategies", "rag,magic"]) == 2
     assert "unknown strategy magic" in capsys.readouterr().err
 
