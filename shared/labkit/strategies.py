@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from labkit.adapters import FORMAT, KNOWLEDGE, Adapter
 from labkit.data import EvalItem, load_docs, load_tickets
+from labkit.decision import ROLES
 from labkit.documents import Document
 from labkit.evaluate import EvalRun, Reply, as_reply, format_ok, run_eval
 from labkit.finetune.validate import REPLY_MAX_TOKENS
@@ -115,6 +116,7 @@ class PromptOnly:
     model: str = DEFAULT_MODEL
     max_tokens: int = 80
     name: str = "prompt-only"
+    role: str = "prompt-only"  # which of the seed's claims its measurements answer (labkit.decision.ROLES)
     answered_by: str = field(init=False, default="")  # the model that answered the last question
     system: str = field(init=False, default="")
     included: list[str] = field(init=False, default_factory=list)
@@ -183,6 +185,7 @@ class Rag:
     model: str = DEFAULT_MODEL
     max_tokens: int = 80
     name: str = "rag"
+    role: str = "rag"
     answered_by: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -249,6 +252,7 @@ class FineTuned:
     name: str = ""
     model: str = field(init=False, default="")
     real: bool = field(init=False, default=True)   # False: the adapter is missing and the base model answers
+    role: str = field(init=False, default="")      # "fine-tuned" (knowledge) or "fine-tuned-format"
     answered_by: str = field(init=False, default="")
     system: str = field(init=False, default="")
     knowledge: str = field(init=False, default="")
@@ -263,6 +267,7 @@ class FineTuned:
         if self.max_tokens is None:
             self.max_tokens = REPLY_MAX_TOKENS if is_format else 80
         label = "format" if is_format else "knowledge"
+        self.role = "fine-tuned-format" if is_format else "fine-tuned"
         self.name = self.name or (f"fine-tuned ({label})" if self.real else f"base model (no {label} adapter)")
         self.knowledge = "\n".join(d.text for d in load_docs())
 
@@ -298,6 +303,7 @@ class Hybrid:
     name: str = ""
     model: str = field(init=False, default="")
     real: bool = field(init=False, default=True)
+    role: str = "hybrid"
     answered_by: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -404,9 +410,6 @@ def spread(items: Sequence[EvalItem], n: int) -> list[EvalItem]:
                 chosen.append(queue.pop(0))
     order = {item.id: i for i, item in enumerate(items)}
     return sorted(chosen, key=lambda item: order[item.id])
-
-
-ROLES = ("prompt-only", "rag", "fine-tuned", "fine-tuned-format", "hybrid")
 
 
 def build(roles: Sequence[str], client: Any = None, index: Any = None, if_missing: IfMissing = "error",
