@@ -10,7 +10,8 @@ saw. Lab exercise 3.4 asks for the same kind of split.
 `evaluate_format` asks each held-out ticket through the anthropic SDK (base model or an `ft:` id, same
 engine) and scores two things, each named for what it measures:
 - format adherence: the reply passes `strict_support_format` (the sections, and a Source line naming a
-  real knowledge-base document and one of its headings);
+  real knowledge-base document and a well-formed heading);
+- real section: the Source heading is one of that document's sections (knowledge, not format);
 - cites the gold document: the reply's Source names the same document as the gold reply. This is about
   routing (which documentation answers this problem), not whether the steps are right.
 Used by lesson 03 and `make finetune`.
@@ -49,19 +50,31 @@ def doc_headings() -> dict[str, frozenset[str]]:
     return out
 
 
+WELL_FORMED_HEADING = re.compile(r"[A-Z0-9][\w'&/(),.:?!-]*(?: [\w'&/(),.:?!-]+){0,11}")
+MAX_WORD = 20  # longer "words" are run-together garbage ("Payingfirehosefirehose")
+
+
 def strict_support_format(reply: str) -> str | None:
     """None when `reply` follows the support format (labkit.finetune.support_format) AND its Source line
-    names a real knowledge-base document and one of that document's headings; else what is wrong."""
+    names a real knowledge-base document and a well-formed heading (one to twelve words, none run
+    together); else what is wrong. Whether the heading really is one of that document's sections is a
+    separate question (`real_section`): it is knowledge, not format."""
     problem = support_format(reply)
     if problem:
         return problem
     doc, heading = SOURCE_LINE.search(reply.strip().split("\n")[-1]).groups()
-    headings = doc_headings()
-    if doc not in headings:
+    if doc not in doc_headings():
         return f"cites [{doc}], which is not a document of the knowledge base"
-    if heading.strip() not in headings[doc]:
-        return f"'{heading.strip()[:60]}' is not a heading of [{doc}]"
+    heading = heading.strip()
+    if not WELL_FORMED_HEADING.fullmatch(heading) or max(map(len, heading.split())) > MAX_WORD:
+        return f"the Source heading '{heading[:60]}' is not a well-formed section name"
     return None
+
+
+def real_section(reply: str) -> bool:
+    """The reply's Source line names a document of the knowledge base and one of that document's headings."""
+    found = SOURCE_LINE.search(reply)
+    return bool(found) and found.group(2).strip() in doc_headings().get(found.group(1), ())
 
 
 def scenario(example: Example) -> str:
@@ -100,6 +113,7 @@ class FormatResult:
     gold_doc: str
     cited_doc: str | None
     output_tokens: int = 0
+    real_section: bool = False
 
 
 @dataclass
@@ -109,6 +123,7 @@ class FormatScore:
     adherence: float       # share of replies that pass strict_support_format
     cites_gold_doc: float  # share of replies whose Source names the gold reply's document
     n: int
+    real_section: float = 0.0  # share of replies whose Source is a real section of a real document
     model: str = ""        # which model answered (the server's name for it)
     per_example: list[FormatResult] = field(default_factory=list)
     seconds: float = 0.0
@@ -138,16 +153,24 @@ def evaluate_format(client, tickets: Iterable[Example | dict], model: str, max_t
         reply = "".join(getattr(b, "text", "") for b in msg.content).strip()
         answered_by = msg.model
         results.append(FormatResult(by_role["user"], reply, strict_support_format(reply),
-                                    cited_doc(by_role["assistant"]) or "", cited_doc(reply), msg.usage.output_tokens))
-    n = len(results)
-    return FormatScore(adherence=sum(r.format_problem is None for r in results) / max(n, 1),
-                       cites_gold_doc=sum(r.cited_doc == r.gold_doc for r in results) / max(n, 1),
-                       n=n, model=answered_by, per_example=results, seconds=time.perf_counter() - started)
+                                    cited_doc(by_role["assistant"]) or "", cited_doc(reply), msg.usage.output_tokens,
+                                    real_section(reply)))
+    return score(results, answered_by, time.perf_counter() - started)
+
+
+def score(results: list[FormatResult], model: str = "", seconds: float = 0.0) -> FormatScore:
+    """The shares of `results` that pass each check."""
+    n = max(len(results), 1)
+    return FormatScore(adherence=sum(r.format_problem is None for r in results) / n,
+                       cites_gold_doc=sum(r.cited_doc == r.gold_doc for r in results) / n, n=len(results),
+                       real_section=sum(r.real_section for r in results) / n, model=model, per_example=results,
+                       seconds=seconds)
 
 
 def comparison_table(scores: dict[str, FormatScore]) -> str:
     """A markdown table of named scores, e.g. {"base": before, "LoRA": after}."""
-    rows = ["| model | format adherence | cites the gold document | n |", "|---|---:|---:|---:|"]
+    rows = ["| model | format adherence | real section | cites the gold document | n |", "|---|---:|---:|---:|---:|"]
     for name, s in scores.items():
-        rows.append(f"| {name} | {s.adherence:.0%} ({s.passed}/{s.n}) | {s.cites_gold_doc:.0%} | {s.n} |")
+        rows.append(f"| {name} | {s.adherence:.0%} ({s.passed}/{s.n}) | {s.real_section:.0%} | "
+                    f"{s.cites_gold_doc:.0%} | {s.n} |")
     return "\n".join(rows)
