@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install labs grade bench lint clean finetune
+.PHONY: lab test install labs grade bench lint clean finetune record
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -36,6 +36,12 @@ grade: $(STAMP)
 # <name>.gguf + <name>.json with data hash, losses, time, memory, before/after); commit both.
 finetune: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m labkit.finetune.runs --all
+
+# The recorded full run that README and lesson 04 quote: every strategy on all 141 questions (dev + test),
+# freshness, setup / iteration times and the knowledge-volume curve; bench/compare_all.{json,md}.
+record: $(STAMP)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(VENV)/bin/labkit compare --split all \
+		--volume-questions 12 --record bench/compare_all.json
 
 # Benchmarks (figures and ratios, not tests): writes bench/RESULTS.md; about 20 minutes on 2 cores.
 bench: $(STAMP)

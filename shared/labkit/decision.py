@@ -38,7 +38,7 @@ from labkit.prompts import TOKEN_BUDGET
 from labkit.stats import Estimate
 
 KINDS = ("prompt-only", "rag", "fine-tuned", "hybrid")   # strategy kinds (labkit.strategies); `recommend`'s answers
-ROLES = ("prompt-only", "rag", "fine-tuned", "fine-tuned-format", "hybrid")
+ROLES = ("prompt-only", "prompt-whole-kb", "prompt-format", "rag", "fine-tuned", "fine-tuned-format", "hybrid")
 AGREE, INCONCLUSIVE, NA = "agree", "inconclusive", "n/a"
 BETTER, WORSE = "disagree (better than claimed)", "disagree (worse than claimed)"
 VERDICTS = (AGREE, BETTER, WORSE, INCONCLUSIVE, NA)
@@ -55,6 +55,8 @@ class Measured:
     freshness: Mapping[str, Any] = field(default_factory=dict)  # role -> labkit.strategies.Freshness
     not_real: Mapping[str, str] = field(default_factory=dict)   # role -> why it is n/a (e.g. no adapter)
     seed: int = 0                                               # of the bootstrap intervals
+    effort: Mapping[str, Mapping[str, Estimate]] = field(default_factory=dict)  # "setup"/"iteration" -> role -> s
+    volume: Sequence[Any] = ()                                  # labkit.effort.VolumePoint, smallest first
 
     def __post_init__(self) -> None:
         unknown = sorted((set(self.runs) | set(self.freshness) | set(self.not_real)) - set(ROLES))
@@ -230,6 +232,39 @@ def _best(metric: str, role: str, others: Sequence[str], pattern: str) -> Check:
     return check
 
 
+def _order(what: str, roles: Sequence[str]) -> Check:
+    """Seconds of `what` ("setup" or "iteration", labkit.effort) rise in the order of `roles`: agree when
+    each interval lies below the next one's, worse when one lies above it, else inconclusive."""
+    def check(m: Measured) -> Outcome:
+        times = m.effort.get(what, {})
+        missing = [r for r in roles if r not in times or times[r].n == 0]
+        if missing:
+            return NA, (), f"no {what} time for {', '.join(missing)}"
+        qs = tuple(Quantity(f"{r} {what} s", times[r], "{:,.1f}", "increasing") for r in roles)
+        pairs = [(times[a], times[b]) for a, b in zip(roles, roles[1:])]
+        if all(x.high < y.low for x, y in pairs):
+            verdict = AGREE
+        elif any(x.low > y.high for x, y in pairs):
+            verdict = WORSE
+        else:
+            verdict = INCONCLUSIVE
+        return verdict, qs, "machine time only: writing documents, prompts or training data is not counted"
+    return check
+
+
+def _volume(m: Measured) -> Outcome:
+    """At the largest knowledge base measured, RAG - prompt-only accuracy on the same questions > 0."""
+    if not m.volume:
+        return NA, (), "the knowledge-volume curve was not measured (labkit.effort.volume_curve)"
+    from labkit.intervals import paired as paired_runs
+
+    top = m.volume[-1]
+    e = paired_runs(top.rag, top.prompt_only, "accuracy", None, m.seed)
+    q = Quantity(f"rag - prompt-only accuracy at {top.fraction:.0%} of the budget", e, DIFF, "> 0")
+    note = (f"{top.n_docs} documents, {top.kb_tokens:,} tokens; prompt-only carries {top.prompt_docs} of them")
+    return _judge(e, ">", True), (q,), note
+
+
 RATE, DIFF = "{:.2f}", "{:+.2f}"
 SEED_CLAIMS: tuple[Claim, ...] = (
     Claim("decision matrix", "Latency", "RAG: Medium (retrieval adds 100-500ms)",
@@ -277,6 +312,26 @@ SEED_CLAIMS: tuple[Claim, ...] = (
     Claim("key takeaways", "Format", "Fine-tune when you need consistent style or format",
           "the format-tuned model follows its trained format in at least 90% of answers",
           _range(("fine-tuned-format",), "format_ok", 0.9, 1.0, "{:.0%}", higher_is_better=True)),
+    Claim("key takeaways", "Format", "Fine-tune when you need consistent style or format",
+          "the format-tuned model follows the format more often than the base model prompted with two "
+          "training tickets as examples",
+          _compare("format_ok", "fine-tuned-format", "prompt-format", ">", DIFF, higher_is_better=True)),
+    Claim("key takeaways", "Knowledge", "Fine-tune ... not for adding factual knowledge (use RAG for that)",
+          "RAG's accuracy is above the knowledge-tuned model's",
+          _compare("accuracy", "rag", "fine-tuned", ">", DIFF, higher_is_better=True)),
+    Claim("decision matrix", "Accuracy", "RAG: High (grounded in real documents)",
+          "RAG's accuracy is above the whole knowledge base in one cached prompt",
+          _compare("accuracy", "rag", "prompt-whole-kb", ">", DIFF, higher_is_better=True)),
+    Claim("decision matrix", "Knowledge Volume", "Prompt Engineering: Small (fits in context window); "
+          "RAG: Unlimited (retrieve as needed)",
+          "with a knowledge base of twice the prompt budget, RAG's accuracy is above prompt-only's",
+          _volume),
+    Claim("cost table", "Time to first result", "Hours (prompt) / Days (RAG) / Weeks (fine-tuning)",
+          "building from nothing takes prompt-only < RAG < fine-tuning",
+          _order("setup", ("prompt-only", "rag", "fine-tuned"))),
+    Claim("cost table", "Iteration speed", "Minutes (prompt) / Hours (RAG) / Days-Weeks (fine-tuning)",
+          "applying one changed fact takes prompt-only < RAG < fine-tuning",
+          _order("iteration", ("prompt-only", "rag", "fine-tuned"))),
     Claim("key takeaways", "Hybrid", "The hybrid approach wins in production",
           "the hybrid's accuracy is above every other strategy's",
           _best("accuracy", "hybrid", ("prompt-only", "rag", "fine-tuned", "fine-tuned-format"), DIFF)),
@@ -319,8 +374,10 @@ def not_real(strategy: Any) -> str | None:
 
 
 def from_strategies(strategies: Sequence[Any], runs: Mapping[str, EvalRun], items: Sequence[EvalItem] = (),
-                    freshness: Sequence[Any] = ()) -> Measured:
-    """Measured from `labkit.strategies.compare`'s {name: run} and `measure_freshness`'s results."""
+                    freshness: Sequence[Any] = (), effort: Mapping[str, Mapping[str, Estimate]] | None = None,
+                    volume: Sequence[Any] = ()) -> Measured:
+    """Measured from `labkit.strategies.compare`'s {name: run}, `measure_freshness`'s results and, when
+    given, labkit.effort's setup / iteration times and knowledge-volume curve."""
     roles = [role_of(s) for s in strategies]
     doubled = sorted({r for r in roles if roles.count(r) > 1})
     if doubled:
@@ -328,7 +385,8 @@ def from_strategies(strategies: Sequence[Any], runs: Mapping[str, EvalRun], item
     fresh = {f.strategy: f for f in freshness}
     return Measured(runs={role_of(s): runs[s.name] for s in strategies}, items=items,
                     freshness={role_of(s): fresh[s.name] for s in strategies if s.name in fresh},
-                    not_real={role_of(s): why for s in strategies if (why := not_real(s))})
+                    not_real={role_of(s): why for s in strategies if (why := not_real(s))},
+                    effort=effort or {}, volume=volume)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -80,10 +80,11 @@ def ticket_system_prompt() -> str:
 
 
 def support_format_ok(text: str) -> bool:
-    """The fine-tuned model's format (labkit.finetune.support_format) is followed."""
-    from labkit.finetune.validate import support_format
+    """The support format is followed, strictly (labkit.finetune.strict_support_format: the sections and a
+    Source line naming a real document)."""
+    from labkit.finetune.heldout import strict_support_format
 
-    return bool(text.strip()) and support_format(text) is None
+    return bool(text.strip()) and strict_support_format(text) is None
 
 
 def _reply(message: Any, evidence: str, retrieval_ms: float | None = None) -> Reply:
@@ -95,10 +96,32 @@ def _reply(message: Any, evidence: str, retrieval_ms: float | None = None) -> Re
 # ----------------------------------------------------------------------------------------------
 # Prompt engineering: knowledge in the system prompt
 # ----------------------------------------------------------------------------------------------
-def pack_documents(docs: Sequence[Document], fits: Callable[[list[Document]], bool]) -> list[Document]:
-    """Whole documents, smallest first, while `fits(chosen)` stays True: the most documents in a budget."""
+Selection = Literal["curated", "whole-kb", "smallest-first"]
+
+
+def curated_order(docs: Sequence[Document]) -> list[Document]:
+    """The documents a support agent needs most first: ranked by how many support tickets cite them
+    (labkit.data.load_tickets: the help desk's real load), then shorter first. No evaluation question is
+    looked at, so the choice is fair to the test split."""
+    from labkit.finetune.heldout import cited_doc
+
+    load: dict[str, int] = {}
+    for ticket in load_tickets():
+        doc = cited_doc(ticket["messages"][-1]["content"])
+        load[doc] = load.get(doc, 0) + 1
+    return sorted(docs, key=lambda d: (-load.get(d.id, 0), len(d.text), d.id))
+
+
+def pack_documents(docs: Sequence[Document], fits: Callable[[list[Document]], bool],
+                   selection: Selection = "curated") -> list[Document]:
+    """Whole documents in `selection` order while `fits(chosen)` stays True (a document that does not fit
+    is skipped and the next one tried). "curated": by support load (`curated_order`); "smallest-first": the
+    most documents in the budget, whatever they are; "whole-kb": every document, no budget."""
+    if selection == "whole-kb":
+        return sorted(docs, key=lambda d: d.id)
+    ordered = curated_order(docs) if selection == "curated" else sorted(docs, key=lambda d: (len(d.text), d.id))
     chosen: list[Document] = []
-    for doc in sorted(docs, key=lambda d: (len(d.text), d.id)):
+    for doc in ordered:
         if fits([*chosen, doc]):
             chosen.append(doc)
     return sorted(chosen, key=lambda d: d.id)
@@ -106,7 +129,12 @@ def pack_documents(docs: Sequence[Document], fits: Callable[[list[Document]], bo
 
 @dataclass
 class PromptOnly:
-    """All knowledge that fits `budget` tokens in the system prompt; one call per question."""
+    """Knowledge in the system prompt; one call per question.
+
+    selection "curated" (default): the documents the help desk cites most, within the seed's 5,000-token
+    budget; "whole-kb": all 35 documents (~15k tokens), which the engine reads once and then serves from
+    its prompt cache (on Claude: a cached prompt, see labkit.costs); "smallest-first": the most documents
+    that fit, a baseline that looks good on a document count and carries no plan prices."""
 
     kind: ClassVar[str] = "prompt-only"
 
@@ -115,8 +143,9 @@ class PromptOnly:
     budget: int = TOKEN_BUDGET
     model: str = DEFAULT_MODEL
     max_tokens: int = 80
-    name: str = "prompt-only"
-    role: str = "prompt-only"  # which of the seed's claims its measurements answer (labkit.decision.ROLES)
+    selection: Selection = "curated"
+    name: str = ""
+    role: str = ""  # which of the seed's claims its measurements answer (labkit.decision.ROLES)
     answered_by: str = field(init=False, default="")  # the model that answered the last question
     system: str = field(init=False, default="")
     included: list[str] = field(init=False, default_factory=list)
@@ -124,6 +153,9 @@ class PromptOnly:
 
     def __post_init__(self) -> None:
         self.client = _client(self.client)
+        whole = self.selection == "whole-kb"
+        self.name = self.name or ("prompt-only (whole KB)" if whole else "prompt-only")
+        self.role = self.role or ("prompt-whole-kb" if whole else "prompt-only")
         self.update(self.docs if self.docs is not None else load_docs())
 
     def build(self, docs: Sequence[Document]) -> str:
@@ -134,7 +166,7 @@ class PromptOnly:
         """Rebuild the prompt from `docs` (the seed: 'update prompts manually')."""
         started = time.perf_counter()
         chosen = pack_documents(docs, lambda ds: count_tokens(self.client, self.build(ds), model=self.model)
-                                < self.budget)
+                                < self.budget, self.selection)
         self.system, self.included = self.build(chosen), [d.id for d in chosen]
         self.prompt_tokens = count_tokens(self.client, self.system, model=self.model)
         return (f"prompt rebuilt: {len(chosen)} of {len(docs)} documents, {self.prompt_tokens:,} tokens "
@@ -285,6 +317,47 @@ class FineTuned:
         return "unchanged: the weights hold the old facts until the adapter is retrained"
 
 
+@dataclass
+class PromptFormat:
+    """Prompting for the format instead of training it: the tickets' system prompt plus `k` training
+    tickets as earlier turns (few-shot), on the base model. The baseline the format adapter must beat."""
+
+    kind: ClassVar[str] = "prompt-only"
+
+    client: Any = None
+    k: int = 2
+    model: str = DEFAULT_MODEL
+    max_tokens: int = REPLY_MAX_TOKENS  # the same room for a whole reply as the format adapter
+    name: str = ""
+    role: str = "prompt-format"
+    answered_by: str = field(init=False, default="")
+    system: str = field(init=False, default="")
+    shots: list[dict] = field(init=False, default_factory=list)
+    knowledge: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        from labkit.finetune.heldout import default_split
+
+        self.client = _client(self.client)
+        self.name = self.name or f"prompt-only ({self.k}-shot format)"
+        self.system = ticket_system_prompt()
+        examples = default_split(self.k, 0)[0]  # training tickets: never a held-out scenario
+        self.shots = [m for ex in examples for m in ex.messages if m["role"] != "system"]
+        self.knowledge = "\n".join(d.text for d in load_docs())
+
+    def answer(self, item: EvalItem) -> Reply:
+        message = self.client.messages.create(model=self.model, max_tokens=self.max_tokens, system=self.system,
+                                              messages=[*self.shots, {"role": "user", "content": item.question}])
+        self.answered_by = message.model
+        return _reply(message, f"{self.system}\n{self.knowledge}")
+
+    def format_check(self, text: str) -> bool:
+        return support_format_ok(text)
+
+    def update(self, docs: Sequence[Document]) -> str:
+        return "unchanged: its examples hold no documents"
+
+
 # ----------------------------------------------------------------------------------------------
 # Hybrid: fine-tuned format + RAG facts + prompt guardrails (the seed's hybrid_pipeline)
 # ----------------------------------------------------------------------------------------------
@@ -415,8 +488,10 @@ def spread(items: Sequence[EvalItem], n: int) -> list[EvalItem]:
 def build(roles: Sequence[str], client: Any = None, index: Any = None, if_missing: IfMissing = "error",
           **options: Any) -> dict[str, Strategy]:
     """{role: strategy} for `roles` (of ROLES), sharing one client and one knowledge-base index.
-    "fine-tuned" is the knowledge adapter (the seed's "internalized knowledge"), "fine-tuned-format" the
-    support-ticket format adapter; `options[role]` are keyword arguments for that strategy."""
+    "prompt-only" is the curated prompt within the seed's budget, "prompt-whole-kb" the whole knowledge
+    base in a cached prompt, "prompt-format" the few-shot format baseline; "fine-tuned" is the knowledge
+    adapter (the seed's "internalized knowledge"), "fine-tuned-format" the support-ticket format adapter;
+    `options[role]` are keyword arguments for that strategy."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValueError(f"unknown strategy {', '.join(unknown)}: choose from {', '.join(ROLES)}")
@@ -425,6 +500,8 @@ def build(roles: Sequence[str], client: Any = None, index: Any = None, if_missin
         index = kb_index()
     makers = {
         "prompt-only": lambda **o: PromptOnly(client, **o),
+        "prompt-whole-kb": lambda **o: PromptOnly(client, selection="whole-kb", **o),
+        "prompt-format": lambda **o: PromptFormat(client, **o),
         "rag": lambda **o: Rag(index, client, **o),
         "fine-tuned": lambda **o: FineTuned(client, adapter=KNOWLEDGE, if_missing=if_missing, **o),
         "fine-tuned-format": lambda **o: FineTuned(client, adapter=FORMAT, if_missing=if_missing, **o),

@@ -37,6 +37,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None,
                    help="ask only N questions, spread over the categories (the local models are slow)")
     p.add_argument("--no-freshness", action="store_true", help="skip the knowledge-base update test")
+    p.add_argument("--no-effort", action="store_true", help="skip timing setup and iteration (labkit.effort)")
+    p.add_argument("--volume-questions", type=int, default=8,
+                   help="dev questions per knowledge-base size for the knowledge-volume curve (0: skip)")
     p.add_argument("--if-no-adapter", choices=("base", "error"), default="error",
                    help="when a committed adapter file is missing: stop (default), or answer with the base model "
                         "labelled 'not fine-tuned' (its claims are then n/a)")
@@ -45,6 +48,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="also have Claude judge every answer for unsupported statements (needs ANTHROPIC_API_KEY; "
                         "reported beside the deterministic hallucination check)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--record", default=None, metavar="PATH.json",
+                   help="also write the JSON to PATH.json and the tables to PATH.md (the recorded run)")
     p.set_defaults(func=run_compare)
 
 
@@ -84,7 +89,20 @@ def run_compare(args: argparse.Namespace) -> int:
     if not args.no_freshness and any(i.updated_key_facts for i in items):
         fresh = st.measure_freshness(strategies, items)
         _log("freshness: " + "; ".join(f"{f.strategy}: {f.action}" for f in fresh))
-    measured = from_strategies(strategies, runs, items, fresh)
+    effort, volume = {}, []
+    if not args.no_effort:
+        from labkit.effort import iteration_times, setup_times
+
+        effort = {"setup": setup_times(), "iteration": iteration_times()}
+        _log("effort: " + "; ".join(f"{what} {role} {e.value:.1f} s" for what, times in effort.items()
+                                    for role, e in times.items()))
+    if args.volume_questions > 0:
+        from labkit.effort import volume_curve
+
+        volume = volume_curve(questions=args.volume_questions)
+        _log("knowledge volume: " + "; ".join(f"{p.fraction:.0%}: prompt-only {p.prompt_only.summary.accuracy:.2f}, "
+                                              f"rag {p.rag.summary.accuracy:.2f}" for p in volume))
+    measured = from_strategies(strategies, runs, items, fresh, effort, volume)
     claims = verdicts(measured)
     estimates = {s.name: run_estimates(runs[s.name], items) for s in strategies}
     fresh_estimates = {f.strategy: freshness_estimates(f, measured.clusters) for f in fresh}
@@ -103,26 +121,48 @@ def run_compare(args: argparse.Namespace) -> int:
         why = measured.not_real.get(role_of(s))
         notes.append(f"{s.name} calls model {getattr(s, 'model', '?')}, answered by {answered}; role {role_of(s)}"
                      + (f" (not real: {why}; its claims are n/a)" if why else ""))
-    if args.json:
-        print(json.dumps(to_json(args.split, items, price_model, strategies, runs, estimates, claims, fresh,
-                                 fresh_estimates, notes, wall), indent=2, default=float, allow_nan=False))
-        return 0
-    print(f"## Measured: {len(items)} {args.split} questions, 95% intervals\n")
-    print(metrics_table(estimates))
-    if judge:
-        print("\nLLM judge (no intervals): " + "; ".join(
+    out = to_json(args.split, items, price_model, strategies, runs, estimates, claims, fresh, fresh_estimates,
+                  notes, wall)
+    out["effort"] = {what: {r: e.as_dict() for r, e in times.items()} for what, times in effort.items()}
+    out["volume"] = [volume_row(p, as_json=True) for p in volume]
+    text = report(args.split, items, runs, estimates, fresh, fresh_estimates, effort, volume, claims, notes, wall,
+                  judged=bool(judge))
+    if args.record:
+        from pathlib import Path
+
+        path = Path(args.record)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=1, default=float, allow_nan=False) + "\n")
+        command = " ".join(["labkit compare", *sys.argv[2:]]) if sys.argv[1:2] == ["compare"] else "labkit compare"
+        path.with_suffix(".md").write_text(f"# Recorded run: `{command}`\n\nGenerated; do not edit by hand.\n\n"
+                                           f"{text}\n")
+    print(json.dumps(out, indent=2, default=float, allow_nan=False) if args.json else text)
+    return 0
+
+
+def report(split: str, items: Sequence[Any], runs: Mapping[str, Any], estimates: Mapping[str, Mapping[str, Estimate]],
+           fresh: Sequence[Any], fresh_estimates: Mapping[str, Mapping[str, Estimate]],
+           effort: Mapping[str, Mapping[str, Estimate]], volume: Sequence[Any], claims: Sequence[Verdict],
+           notes: Sequence[str], wall: float, judged: bool = False) -> str:
+    """The whole comparison as markdown: metrics, freshness, effort, volume, the claims, notes."""
+    from labkit.evaluate import format_table
+
+    parts = [f"## Measured: {len(items)} {split} questions, 95% intervals\n", metrics_table(estimates)]
+    if judged:
+        parts.append("\nLLM judge (no intervals): " + "; ".join(
             f"{name}: hallucination {runs[name].summary.judge_hallucination_rate:.2f}, agrees with the check "
             f"{runs[name].summary.judge_agreement:.2f}" for name in runs))
     if fresh:
-        print("\n## Freshness: the knowledge base updated (kb_updates/), freshness-sensitive questions asked again\n")
-        print(freshness_table(fresh, fresh_estimates))
-    print("\n## The seed's claims beside the measurements\n")
-    print(verdicts_table(claims))
-    print(f"\n{counts_line(claims)}")
-    for note in notes:
-        print(f"- {note}")
-    print(f"\nwall time: {wall:.0f} s")
-    return 0
+        parts += ["\n## Freshness: the knowledge base updated (kb_updates/), freshness-sensitive questions asked "
+                  "again\n", freshness_table(fresh, fresh_estimates)]
+    if effort:
+        parts += ["\n## Setup and iteration: machine seconds (median of 3, range)\n", effort_table(effort)]
+    if volume:
+        parts += ["\n## Knowledge volume: accuracy as the knowledge base grows past the prompt budget\n",
+                  format_table([volume_row(p) for p in volume])]
+    parts += ["\n## The seed's claims beside the measurements\n", verdicts_table(claims), f"\n{counts_line(claims)}"]
+    parts += [f"- {note}" for note in notes] + [f"\nwall time: {wall:.0f} s"]
+    return "\n".join(parts)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,6 +185,27 @@ def freshness_table(fresh: Sequence[Any], estimates: Mapping[str, Mapping[str, E
     return format_table([{"strategy": f.strategy, "update": f.action, "questions": f.n,
                           "new fact": estimates[f.strategy]["new_fact"].format("{:.0%}"),
                           "old fact": estimates[f.strategy]["old_fact"].format("{:.0%}")} for f in fresh])
+
+
+def effort_table(effort: Mapping[str, Mapping[str, Estimate]]) -> str:
+    """One row per strategy: setup and iteration seconds with their ranges (labkit.effort)."""
+    from labkit.evaluate import format_table
+
+    roles = list(next(iter(effort.values())))
+    return format_table([{"strategy": r, **{what: times[r].format("{:,.1f}") for what, times in effort.items()}}
+                         for r in roles])
+
+
+def volume_row(point: Any, as_json: bool = False) -> dict:
+    """One knowledge-base size of labkit.effort.volume_curve: its size, and both accuracies with intervals."""
+    from labkit.intervals import estimate
+
+    po, rag = estimate(point.prompt_only, "accuracy"), estimate(point.rag, "accuracy")
+    row = {"size": f"{point.fraction:.0%} of the budget", "tokens": point.kb_tokens, "documents": point.n_docs,
+           "in the prompt": point.prompt_docs, "questions": point.rag.summary.n}
+    if as_json:
+        return {**row, "prompt_only_accuracy": po.as_dict(), "rag_accuracy": rag.as_dict()}
+    return {**row, "prompt-only accuracy": po.format(), "rag accuracy": rag.format()}
 
 
 def verdicts_table(claims: Sequence[Verdict]) -> str:

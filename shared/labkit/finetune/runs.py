@@ -7,7 +7,8 @@ Each run trains a LoRA on the course model (`labkit.finetune.train_lora`), write
 run record (`labkit/data/adapters/<name>.gguf` and `.json`, see `labkit.adapters`), then asks held-out
 items of the base model and of the adapter through the same engine and records both:
 - support-format: tickets of scenarios the training tickets do not cover; format adherence and whether
-  the reply cites the gold document (`labkit.finetune.heldout`);
+  the reply cites the gold document (`labkit.finetune.heldout`), beside the prompting baselines (the base
+  model with 1, 2 or 4 training tickets as examples: is training needed for the format at all?);
 - support-knowledge: the knowledge base's facts asked in other words than in training; key-fact recall
   (`labkit.finetune.knowledge`).
 The record holds the data's SHA-256, the settings, every loss, wall and CPU time, peak memory, the
@@ -44,6 +45,7 @@ class Recipe:
     max_length: int = 384
     data: Callable[[int, int], tuple[list, list]] | None = None       # (n_train, n_eval) -> (train, held out)
     measure: Callable[[object, str, list], dict] | None = None          # (client, model id, held out) -> scores
+    baselines: Callable[[object, list], dict] | None = None            # (client, held out) -> {name: scores}
 
 
 def _support_data(n_train: int, n_eval: int) -> tuple[list, list]:
@@ -56,6 +58,17 @@ def _support_measure(client, model: str, held_out: list) -> dict:
     from labkit.finetune.heldout import evaluate_format
 
     return asdict(evaluate_format(client, held_out, model=model, max_tokens=REPLY_MAX_TOKENS))
+
+
+FEW_SHOT = (1, 2, 4)  # the prompting baselines of the format adapter: k training tickets as examples
+
+
+def _support_baselines(client, held_out: list) -> dict:
+    """Prompting for the format instead of training it: the base model with k training tickets as examples."""
+    from labkit.finetune.heldout import default_split, evaluate_format
+
+    return {f"{k}-shot": asdict(evaluate_format(client, held_out, model=DEFAULT_MODEL, max_tokens=REPLY_MAX_TOKENS,
+                                                examples=default_split(k, 0)[0])) for k in FEW_SHOT}
 
 
 def _knowledge_data(n_train: int, n_eval: int) -> tuple[list, list]:
@@ -74,7 +87,7 @@ def _knowledge_measure(client, model: str, held_out: list) -> dict:
 
 RECIPES = {
     "support-format": Recipe(adapters.FORMAT, n_train=160, steps=40, n_eval=20, data=_support_data,
-                             measure=_support_measure),
+                             measure=_support_measure, baselines=_support_baselines),
     "support-knowledge": Recipe(adapters.KNOWLEDGE, n_train=335, steps=63, n_eval=40, batch_size=8,
                                 max_length=256, data=_knowledge_data, measure=_knowledge_measure),
 }
@@ -119,6 +132,9 @@ def run(name: str, steps: int | None = None, n_train: int | None = None, n_eval:
     for when, model in (("before", DEFAULT_MODEL), ("after", model_id)):
         record[when] = recipe.measure(client, model, held_out)
         log(f"{when}: " + ", ".join(f"{k} {v:.2f}" for k, v in record[when].items() if isinstance(v, float)))
+    if recipe.baselines:
+        record["baselines"] = recipe.baselines(client, held_out)
+        log("baselines: " + ", ".join(f"{k} {v['adherence']:.2f}" for k, v in record["baselines"].items()))
     (out / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     return record
