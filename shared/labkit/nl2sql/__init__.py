@@ -18,3 +18,31 @@ Used by the NL->SQL lesson and lab (issue 18) and by `labkit compare --task sql`
     runs = {s.name: evaluate(s, split.validation) for s in (PromptOnly(), Rag())}
     print(markdown_table(runs))
 """
+
+from labkit.nl2sql.metrics import SqlRecord, SqlSummary, by_difficulty, paired, score, summarize
+from labkit.nl2sql.output import extract_sql, format_ok, format_problem
+from labkit.nl2sql.retrieve import Retriever, table_recall
+from labkit.nl2sql.runner import SqlRun, best_k, check_not_test, difficulty_table, evaluate, markdown_table, measure_k
+from labkit.nl2sql.schema import Column, Schema, Table, describe
+from labkit.nl2sql.split import SPLITS, Split, cross_split_near_duplicates, load_split, make_split
+from labkit.nl2sql.strategies import (
+    DECODING,
+    FineTuned,
+    Hybrid,
+    PromptOnly,
+    Rag,
+    SqlStrategy,
+    build_system,
+    fixed_examples,
+    seed_system_prompt,
+)
+from labkit.nl2sql.training import Corruption, corrupt, training_rows, write_training_file
+
+__all__ = [
+    "DECODING", "SPLITS", "Column", "Corruption", "FineTuned", "Hybrid", "PromptOnly", "Rag", "Retriever", "Schema",
+    "Split", "SqlRecord", "SqlRun", "SqlStrategy", "SqlSummary", "Table", "best_k", "build_system", "by_difficulty",
+    "check_not_test", "corrupt", "cross_split_near_duplicates", "describe", "difficulty_table", "evaluate",
+    "extract_sql", "fixed_examples", "format_ok", "format_problem", "load_split", "make_split", "markdown_table",
+    "measure_k", "paired", "score", "seed_system_prompt", "summarize", "table_recall", "training_rows",
+    "write_training_file",
+]
