@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "labkit.commands.finetune",
     "labkit.commands.grading",
     "labkit.commands.compare",
+    "labkit.commands.sql",
 ]
 
 
