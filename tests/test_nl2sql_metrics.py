@@ -59,6 +59,7 @@ def test_extract_sql_only_unwraps_a_fence() -> None:
     assert extract_sql(FENCED) == "SELECT COUNT(*) FROM users;"
     assert extract_sql("Sure!\n```SQL\nSELECT 1\n```\nDone.") == "SELECT 1"
     assert extract_sql("```\nSELECT 1") == "SELECT 1"       # an unclosed fence runs to the end
+    assert extract_sql("```SELECT 1```") == extract_sql("```sql SELECT 1```") == "SELECT 1"
     assert extract_sql("  SELECT 1;  ") == "SELECT 1;"
     assert extract_sql("Here: SELECT 1") == "Here: SELECT 1"  # prose is not removed: it stays invalid
 

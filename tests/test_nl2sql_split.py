@@ -92,7 +92,7 @@ def test_load_split_names_the_file_and_what_is_wrong(tmp_path: Path, split: sp.S
     broken.write_text(json.dumps({**ids, "test": ids["test"][1:] + ["s999"]}), encoding="utf-8")
     with pytest.raises(DataFileError, match=r"split\.json.*s999") as info:
         sp.load_split(broken)
-    assert ids["test"][0] in str(info.value) and "python -m labkit.nl2sql.split" in str(info.value)
+    assert ids["test"][0] in str(info.value) and "labkit sql split --write" in str(info.value)
     broken.write_text("{not json", encoding="utf-8")
     with pytest.raises(DataFileError, match="cannot read the split"):
         sp.load_split(broken)

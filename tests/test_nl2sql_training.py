@@ -104,6 +104,9 @@ def test_sql_commands(tmp_path: Path, capsys) -> None:
     assert cli.main(["sql", "split"]) == 0
     out = capsys.readouterr().out
     assert "train" in out and "119 pairs" in out and "validation" in out
+    assert cli.main(["sql", "retrieval"]) == 0
+    grid = capsys.readouterr().out.splitlines()
+    assert grid[-2].split()[0] == "3" and "0.93 / 2.4" in grid[-2]  # the defaults' figure in labkit.nl2sql.retrieve
     assert cli.main(["sql", "schema", "--tables", "plans"]) == 0
     assert capsys.readouterr().out.startswith("-- plans:")
     assert cli.main(["sql", "schema", "--tables", "customers"]) == 2

@@ -1,6 +1,7 @@
 """`labkit sql ...`: the NL->SQL task (labkit.nl2sql) from a terminal or CI.
 
     labkit sql split                                   # sizes and strata of train / validation / test
+    labkit sql retrieval                               # table recall of RAG's schema retrieval (validation)
     labkit sql schema --tables orders,users            # the schema text a prompt gets
     labkit sql train-file build/sql/train.jsonl        # the train split in the seed's chat JSONL
     labkit sql train-file build/sql/bad.jsonl --corrupt 0.2   # ... with 20% of the gold SQL corrupted
@@ -27,6 +28,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sql_sub.add_parser("split", help="print the committed split's sizes and strata")
     p.add_argument("--write", action="store_true", help="regenerate labkit/data/sql/split.json from the pairs")
     p.set_defaults(func=run_split)
+
+    p = sql_sub.add_parser("retrieval", help="table recall of RAG's schema retrieval on validation, k x n grid")
+    p.set_defaults(func=run_retrieval)
 
     p = sql_sub.add_parser("schema", help="print the schema description read from the database")
     p.add_argument("--tables", help="comma-separated tables (default: all)")
@@ -63,6 +67,22 @@ def run_split(args: argparse.Namespace) -> int:
         levels = " ".join(f"{d}={difficulty[d]}" for d in ("easy", "medium", "hard"))
         per_table = " ".join(f"{t}={n}" for t, n in sorted(tables.items()))
         print(f"{name:<10} {len(pairs):>3} pairs | {levels} | {per_table} | ordered={sum(p.ordered for p in pairs)}")
+    return 0
+
+
+def run_retrieval(args: argparse.Namespace) -> int:
+    from labkit.nl2sql.retrieve import Retriever, table_recall
+    from labkit.nl2sql.schema import describe
+    from labkit.nl2sql.split import load_split
+
+    split = load_split()
+    retriever = Retriever(split.train, describe())
+    print("table recall on validation (share of questions with every gold table shown) / mean tables shown;")
+    print("k = tables of the k most similar training pairs, n = tables added by description similarity")
+    print("k \\ n  " + "  ".join(f"{n:>11}" for n in range(4)))
+    for k in (0, 1, 3, 5):
+        cells = [table_recall(retriever, split.validation, k, n) for n in range(4)]
+        print(f"{k:>5}  " + "  ".join(f"{r:.2f} / {s:.1f}" for r, s in cells))
     return 0
 
 

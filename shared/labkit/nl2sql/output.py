@@ -22,8 +22,8 @@ import duckdb
 
 from labkit import sqlcheck
 
-# ```sql ... ``` (or ``` ... ```, ```SQL, ```duckdb): the first fenced block; an unclosed fence runs to the end.
-_FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\n?(.*?)(?:```|\Z)", re.S)
+# ```sql ... ``` (or ``` ... ```, ```SQL, ```postgresql): the first fenced block; an unclosed fence runs to the end.
+_FENCE = re.compile(r"```[ \t]*(?:(?:sql|duckdb|postgres(?:ql)?|psql)\b)?[ \t]*\n?(.*?)(?:```|\Z)", re.S | re.I)
 
 
 def extract_sql(text: str) -> str:

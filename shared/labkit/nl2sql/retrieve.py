@@ -11,14 +11,13 @@ chromadb index would add a folder and a client for no gain at this size.
   read, plus the `n` tables whose description (`Table.summary()`) is most similar to the question: the
   examples know which tables questions like this one need, the descriptions catch a table no example used.
   `table_recall` measures how often that covers every table the gold query reads. On the validation split
-  (`python -m labkit.nl2sql.retrieve` prints the grid) descriptions alone find every table for 57% of the
+  (`labkit sql retrieval` prints the grid) descriptions alone find every table for 57% of the
   questions with one table and 82% with two; the tables of 3 examples plus 2 by description cover 93%,
   with 2.4 of the 6 tables shown on average: the default `N_TABLES`.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -86,22 +85,3 @@ def table_recall(retriever: Retriever, pairs: Sequence[SqlPair], k: int = K_EXAM
         hits.append(set(pair.tables) <= set(tables))
         shown.append(len(tables))
     return float(np.mean(hits)), float(np.mean(shown))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m labkit.nl2sql.retrieve`: table recall on the validation split for k examples x n tables."""
-    from labkit.nl2sql.schema import describe
-    from labkit.nl2sql.split import load_split
-
-    split = load_split()
-    retriever = Retriever(split.train, describe())
-    print("table recall on validation (share of questions with every gold table shown) / mean tables shown")
-    print("k \\ n  " + "  ".join(f"{n:>11}" for n in range(4)))
-    for k in (0, 1, 3, 5):
-        cells = [table_recall(retriever, split.validation, k, n) for n in range(4)]
-        print(f"{k:>5}  " + "  ".join(f"{r:.2f} / {s:.1f}" for r, s in cells))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

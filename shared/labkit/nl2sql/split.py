@@ -18,7 +18,7 @@ How `make_split` works (and why):
 
 The result is committed as `labkit/data/sql/split.json` (`load_split()` reads it, no model needed), and
 `tests/test_nl2sql_split.py` checks that `make_split()` still produces exactly that file. Regenerate it
-after changing the pairs with `python -m labkit.nl2sql.split`.
+after changing the pairs with `labkit sql split --write`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -168,7 +167,7 @@ def load_split(path: Path = SPLIT_FILE, pairs: Sequence[SqlPair] | None = None) 
         record = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise DataFileError(f"{path}: cannot read the split ({exc}); regenerate it with "
-                            "`python -m labkit.nl2sql.split`") from exc
+                            "`labkit sql split --write`") from exc
     by_id = {p.id: p for p in pairs}
     listed = [i for name in SPLITS for i in record.get(name, [])]
     missing, unknown = sorted(set(by_id) - set(listed)), sorted(set(listed) - set(by_id))
@@ -176,7 +175,7 @@ def load_split(path: Path = SPLIT_FILE, pairs: Sequence[SqlPair] | None = None) 
     if missing or unknown or repeated:
         raise DataFileError(f"{path}: the split does not match sql/pairs.jsonl (not in any split: {missing}, "
                             f"unknown ids: {unknown}, in two splits: {repeated}); regenerate it with "
-                            "`python -m labkit.nl2sql.split`")
+                            "`labkit sql split --write`")
     order = {p.id: n for n, p in enumerate(pairs)}
     return Split(*[sorted((by_id[i] for i in record[name]), key=lambda p: order[p.id]) for name in SPLITS])
 
@@ -195,19 +194,3 @@ def cross_split_near_duplicates(split: Split, threshold: float = NEAR_COSINE) ->
                                          or near(_words(pairs[i].question), _words(pairs[j].question))):
                 found.append((pairs[i].id, pairs[j].id, float(sims[i, j])))
     return found
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m labkit.nl2sql.split`: rewrite labkit/data/sql/split.json from the pairs and print its counts."""
-    split = make_split()
-    path = write_split(split)
-    for name in SPLITS:
-        pairs = split[name]
-        print(f"{name:<10} {len(pairs):>3} pairs  " + ", ".join(
-            f"{k}: {v}" for k, v in sorted(Counter(p.difficulty for p in pairs).items())))
-    print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
