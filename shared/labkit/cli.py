@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "labkit.commands.grading",
     "labkit.commands.compare",
     "labkit.commands.serve",
+    "labkit.commands.sql",
 ]
 
 

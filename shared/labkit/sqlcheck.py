@@ -11,6 +11,16 @@ the SQL text. We run both on the AcmeCorp DuckDB database and compare what comes
 * a candidate that does not parse, fails, runs too long or is not a SELECT is simply a
   non-match, with DuckDB's error message as the reason: ``compare`` never raises for it.
 
+Bad input never changes the database: the file is opened read-only, with file access and
+extension loading switched off and the configuration locked, and only a single SELECT (or
+WITH ... SELECT) is ever executed. Anything else is refused *before* it runs, with what
+DuckDB's parser found as the reason ("DuckDB parsed a DELETE statement", "DuckDB found 2
+statements: SELECT, DELETE"): even on a read-only file DuckDB would execute `SET GLOBAL ...`
+or `CREATE TEMP TABLE ...`, and a setting such as `default_order` would change how later
+queries sort. A query that runs longer than the timeout is interrupted; its reason says so
+and carries DuckDB's own message. The NL->SQL lesson (labkit.nl2sql) grades every model
+answer through `compare`; `Comparison.error` tells "did not run" from "ran, wrong rows".
+
     >>> from labkit import sqlcheck
     >>> c = sqlcheck.compare(gold_sql, model_sql, "acme.duckdb")
     >>> c.match, c.reason
@@ -47,18 +57,24 @@ class Result:
 
 @dataclass
 class Comparison:
-    """The verdict of `compare`."""
+    """The verdict of `compare`. `error` is the candidate's failure (refused, did not parse, failed,
+    timed out); None when it ran, whether or not its rows match."""
     match: bool
     reason: str
     gold_rows: int
     candidate_rows: int
+    error: str | None = None
+
+
+# Read-only file, no other files (read_csv, COPY, ATTACH), no extensions fetched or loaded behind
+# our back, no SET afterwards. Every connection to the file in one process must use these options.
+CONFIG = {"enable_external_access": False, "autoinstall_known_extensions": False,
+          "autoload_known_extensions": False, "lock_configuration": True}
 
 
 def connect(db_path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A connection that cannot change anything: the file is opened read-only and queries
-    may not touch other files (no read_csv, COPY or ATTACH)."""
-    return duckdb.connect(str(db_path), read_only=True,
-                          config={"enable_external_access": False})
+    """A connection that cannot change anything (see CONFIG)."""
+    return duckdb.connect(str(db_path), read_only=True, config=dict(CONFIG))
 
 
 def check_select(sql: str) -> str | None:
@@ -68,20 +84,23 @@ def check_select(sql: str) -> str | None:
     except Exception as e:  # noqa: BLE001 - a syntax error: DuckDB's parser explains it
         return str(e)
     if len(statements) != 1:
-        return f"{ONLY_SELECT} (got {len(statements)} statements)"
+        kinds = ", ".join(s.type.name for s in statements)
+        return f"{ONLY_SELECT}: DuckDB found {len(statements)} statements" + (f" ({kinds})" if kinds else "")
     words = statements[0].query.lstrip("( \t\r\n").split(None, 1)
     first = words[0].upper() if words else ""
-    if statements[0].type != duckdb.StatementType.SELECT or first not in ("SELECT", "WITH"):
-        return f"{ONLY_SELECT} (got {first or 'nothing'})"
+    if statements[0].type != duckdb.StatementType.SELECT:
+        return f"{ONLY_SELECT}: DuckDB parsed a {statements[0].type.name} statement"
+    if first not in ("SELECT", "WITH"):  # DuckDB-only forms such as FROM-first, SUMMARIZE, DESCRIBE
+        return f"{ONLY_SELECT}: the statement starts with {first}, not SELECT or WITH"
     return None
 
 
-def execute(con: duckdb.DuckDBPyConnection, sql: str) -> Result:
+def execute(con: duckdb.DuckDBPyConnection, sql: str, timeout_s: float = TIMEOUT_S) -> Result:
     """Run one query on an open connection; any failure is returned, not raised."""
     problem = check_select(sql)
     if problem:
         return Result([], [], problem)
-    timer = threading.Timer(TIMEOUT_S, con.interrupt)  # cancels the query when it fires
+    timer = threading.Timer(timeout_s, con.interrupt)  # cancels the query when it fires
     started = time.monotonic()
     timer.start()
     try:
@@ -89,8 +108,8 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> Result:
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchmany(MAX_ROWS + 1)
     except Exception as e:  # noqa: BLE001 - whatever goes wrong, the candidate fails
-        if time.monotonic() - started >= TIMEOUT_S:
-            return Result([], [], f"query took longer than {TIMEOUT_S:g} s and was stopped")
+        if time.monotonic() - started >= timeout_s:
+            return Result([], [], f"query took longer than {timeout_s:g} s and was stopped ({e})")
         return Result([], [], str(e))
     finally:
         timer.cancel()
@@ -99,11 +118,11 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> Result:
     return Result(columns, rows)
 
 
-def run(sql: str, db_path: str | Path) -> Result:
+def run(sql: str, db_path: str | Path, timeout_s: float = TIMEOUT_S) -> Result:
     """Run one query read-only on the database file at `db_path`."""
     con = connect(db_path)
     try:
-        return execute(con, sql)
+        return execute(con, sql, timeout_s)
     finally:
         con.close()
 
@@ -122,7 +141,7 @@ def normalize(value: object) -> object:
 
 
 def compare(gold_sql: str, candidate_sql: str, db_path: str | Path,
-            ordered: bool = False) -> Comparison:
+            ordered: bool = False, timeout_s: float = TIMEOUT_S) -> Comparison:
     """Does `candidate_sql` return the same rows as `gold_sql`? See the module docstring.
 
     Raises ValueError only if the gold query itself fails: that is a bug in the data set.
@@ -130,7 +149,7 @@ def compare(gold_sql: str, candidate_sql: str, db_path: str | Path,
     con = connect(db_path)
     try:
         gold = execute(con, gold_sql)
-        cand = execute(con, candidate_sql)
+        cand = execute(con, candidate_sql, timeout_s)
     finally:
         con.close()
     if gold.error:
@@ -140,7 +159,7 @@ def compare(gold_sql: str, candidate_sql: str, db_path: str | Path,
         return Comparison(match, reason, len(gold.rows), len(cand.rows))
 
     if cand.error:
-        return verdict(False, cand.error)
+        return Comparison(False, cand.error, len(gold.rows), 0, cand.error)
     if len(cand.columns) != len(gold.columns):
         return verdict(False, f"expected {len(gold.columns)} columns, got {len(cand.columns)}")
     gold_rows = [tuple(normalize(v) for v in row) for row in gold.rows]

@@ -2,6 +2,7 @@
 
     labkit ft validate shared/labkit/data/tickets/tickets_raw.jsonl            # table + every problem
     labkit ft validate FILE --json --max-tokens 4096 --format none             # machine-readable
+    labkit ft validate build/sql/train.jsonl --format sql                       # NL->SQL: bare SELECT replies
     labkit ft clean FILE --out build/ft --to openai                             # train.jsonl + val.jsonl
 
 `validate` exits 0 when no line has an error (warnings allowed), 1 when some line has one, and 2 when
@@ -14,7 +15,7 @@ import argparse
 import json
 import sys
 
-FORMATS = ("support", "none")
+FORMATS = ("support", "sql", "none")
 COUNTERS = ("auto", "local", "claude", "estimate")
 
 
@@ -45,7 +46,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help=f"per-example token limit (default: {DEFAULT_MAX_TOKENS:,})")
     p.add_argument("--format", choices=FORMATS, default="support",
                    help="reply format to check: the course's Diagnosis/Solution/Prevention/Source "
-                        "(default) or none")
+                        "(default), sql (one bare SELECT, labkit.nl2sql.output) or none")
     p.add_argument("--counter", choices=COUNTERS, default="auto",
                    help="token counter: auto = Claude when ANTHROPIC_API_KEY is set, else the local "
                         "tokenizer")
@@ -53,8 +54,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _format(name: str):
     from labkit.finetune.validate import support_format
+    from labkit.nl2sql.output import format_problem
 
-    return support_format if name == "support" else None
+    return {"support": support_format, "sql": format_problem}.get(name)
 
 
 def run_validate(args: argparse.Namespace) -> int:

@@ -168,7 +168,7 @@ def sql_db_path() -> Path:
     from labkit.paths import cache_dir
 
     today = dt.date.today()
-    path = cache_dir() / "sql" / f"acme-{today.isoformat()}.duckdb"
+    path = cache_dir() / "sql" / f"acme-v{acme_db.FORMAT_VERSION}-{today.isoformat()}.duckdb"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")

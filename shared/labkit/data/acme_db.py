@@ -50,12 +50,15 @@ from pathlib import Path
 import duckdb
 
 # ---------------------------------------------------------------------------------------
-# Schema. The comments are meant to be pasted into a prompt as the model's schema context.
+# Schema. Keys are declared, so they can be read back from the file (duckdb_constraints());
+# `build` also stores each `--` comment as the column's comment (COMMENT ON COLUMN) and
+# TABLE_COMMENTS as the tables' comments: labkit.nl2sql.schema describes the database for
+# a prompt from the file alone.
 # ---------------------------------------------------------------------------------------
 SCHEMA = """\
 CREATE TABLE plans (
     id INTEGER PRIMARY KEY,
-    name VARCHAR NOT NULL,              -- 'Basic', 'Pro', 'Enterprise'
+    name VARCHAR NOT NULL UNIQUE,       -- 'Basic', 'Pro', 'Enterprise'
     monthly_price DECIMAL(10,2),        -- USD; NULL for Enterprise (custom pricing)
     annual_price DECIMAL(10,2),         -- USD per year; NULL for Enterprise
     projects_limit INTEGER,             -- NULL = unlimited
@@ -69,12 +72,12 @@ CREATE TABLE users (
     email VARCHAR NOT NULL UNIQUE,
     country VARCHAR NOT NULL,           -- billing country, e.g. 'Germany'
     created_at TIMESTAMP NOT NULL,      -- sign-up time
-    plan VARCHAR                        -- current plan name (plans.name); NULL = no running subscription
+    plan VARCHAR REFERENCES plans (name)  -- current plan name; NULL = no running subscription
 );
 CREATE TABLE subscriptions (
     id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL,           -- users.id
-    plan VARCHAR NOT NULL,              -- plans.name
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    plan VARCHAR NOT NULL REFERENCES plans (name),
     status VARCHAR NOT NULL,            -- 'active', 'past_due', 'cancelled',
                                         -- 'switched' (replaced by another plan)
     started_at DATE NOT NULL,
@@ -83,7 +86,7 @@ CREATE TABLE subscriptions (
 );
 CREATE TABLE orders (
     id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL,           -- users.id
+    user_id INTEGER NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
     product VARCHAR NOT NULL,           -- 'Basic monthly', 'Basic annual', 'Pro monthly', 'Pro annual',
                                         -- 'Storage add-on', 'Enterprise onboarding'
@@ -92,9 +95,9 @@ CREATE TABLE orders (
 );
 CREATE TABLE invoices (
     id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL,           -- users.id
-    order_id INTEGER,                   -- orders.id; NULL for subscription invoices
-    subscription_id INTEGER,            -- subscriptions.id (Enterprise contract year);
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    order_id INTEGER REFERENCES orders (id),  -- NULL for subscription invoices
+    subscription_id INTEGER REFERENCES subscriptions (id),  -- Enterprise contract year;
                                         -- NULL for order invoices
     issued_at DATE NOT NULL,
     due_at DATE NOT NULL,
@@ -104,7 +107,7 @@ CREATE TABLE invoices (
 );
 CREATE TABLE tickets (
     id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL,           -- users.id
+    user_id INTEGER NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
     category VARCHAR NOT NULL,          -- 'billing', 'login', 'sync', 'api', 'export',
                                         -- 'performance', 'account', 'integrations'
@@ -114,6 +117,32 @@ CREATE TABLE tickets (
     resolved_at TIMESTAMP               -- NULL unless status = 'resolved'
 );
 """
+TABLE_COMMENTS = {
+    "plans": "the three price plans of Acme Workspace",
+    "users": "one row per customer (workspace owner), with billing country and current plan",
+    "subscriptions": "plan history: each user has 1-3 consecutive subscriptions",
+    "orders": "web-shop purchases: plan payments, storage add-ons, Enterprise onboarding",
+    "invoices": "one per charged order, plus one per Enterprise contract year",
+    "tickets": "support tickets with category, priority, channel and resolution time",
+}
+
+
+def column_comments(schema: str = SCHEMA) -> dict[tuple[str, str], str]:
+    """{(table, column): comment} from the `--` comments of `schema`; a line holding only a comment
+    continues the comment of the column above it."""
+    comments: dict[tuple[str, str], str] = {}
+    table = column = None
+    for line in schema.splitlines():
+        code, _, comment = line.partition("--")
+        words = code.split()
+        if code.startswith("CREATE TABLE"):
+            table, column = words[2], None
+        elif words and table:
+            column = words[0]
+        if comment.strip() and table and column:
+            key = (table, column)
+            comments[key] = f"{comments[key]} {comment.strip()}" if key in comments else comment.strip()
+    return comments
 
 # ---------------------------------------------------------------------------------------
 # Fixed facts from the AcmeCorp world.
@@ -167,6 +196,9 @@ N_USERS = sum(COUNTRY_COUNTS.values())      # 300
 N_ORDERS = 600
 N_TICKETS = sum(CATEGORY_COUNTS.values())   # 400
 MONTHS = 24       # whole months of history before the anchor month
+# Bumped when the file's layout changes (here: 2 = declared foreign keys and comments), so
+# labkit.data.sql_db_path() does not reuse a cached file built by an older version.
+FORMAT_VERSION = 2
 GROWTH = 0.06     # activity grows by about 6% per month
 
 
@@ -447,6 +479,10 @@ def build(path: str | Path, seed: int = 7, anchor: date | None = None) -> Path:
     con = duckdb.connect(str(path))
     try:
         con.execute(SCHEMA)
+        for table, comment in TABLE_COMMENTS.items():
+            con.execute(f"COMMENT ON TABLE {table} IS '{comment}'")
+        for (table, column), comment in column_comments().items():
+            con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{comment.replace(chr(39), chr(39) * 2)}'")
         for table, rows in [("plans", PLANS), ("users", user_rows), ("subscriptions", sub_rows),
                             ("orders", order_rows), ("invoices", invoice_rows),
                             ("tickets", ticket_rows)]:
