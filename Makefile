@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install labs grade bench lint clean finetune record
+.PHONY: lab test install labs grade bench lint clean finetune record sql-quality
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -42,6 +42,12 @@ finetune: $(STAMP)
 record: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(VENV)/bin/labkit compare --split all \
 		--volume-questions 12 --record bench/compare_all.json
+
+# NL->SQL: quality vs quantity (the SQL adapter on 25 / 50 / 119 clean pairs and 119 with 30% corrupted,
+# each scored on the validation split) -> bench/sql_quality.json; and the four strategies on the test split.
+sql-quality: $(STAMP)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m labkit.nl2sql.quality
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/labkit compare --task sql --record bench/compare_sql.json
 
 # Benchmarks (figures and ratios, not tests): writes bench/RESULTS.md; about 20 minutes on 2 cores.
 bench: $(STAMP)

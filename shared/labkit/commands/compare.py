@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="measure prompt-only, RAG, fine-tuned and hybrid on an eval split, "
                                        "beside the seed article's claims")
-    p.add_argument("--split", choices=("dev", "test", "all"), default="dev",
-                   help="eval split; all: dev + test (default: dev)")
+    p.add_argument("--task", choices=("support", "sql"), default="support",
+                   help="support: questions over the knowledge base (default); sql: the seed's NL->SQL example")
+    p.add_argument("--split", choices=("dev", "test", "all", "validation"), default=None,
+                   help="support: dev (default), test or all (dev + test); sql: test (default) or validation")
     p.add_argument("--strategies", default=",".join(ROLES),
                    help=f"comma-separated, from {','.join(ROLES)} (default: all)")
     p.add_argument("--limit", type=int, default=None,
@@ -58,6 +60,13 @@ def _log(text: str) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    if args.task == "sql":
+        return run_compare_sql(args)
+    args.split = args.split or "dev"
+    if args.split == "validation":
+        print("labkit compare: --split validation is for --task sql; the support task has dev, test and all",
+              file=sys.stderr)
+        return 2
     from labkit import strategies as st
     from labkit.adapters import NoAdapter
     from labkit.costs import UnknownModelPrice, price
@@ -127,17 +136,60 @@ def run_compare(args: argparse.Namespace) -> int:
     out["volume"] = [volume_row(p, as_json=True) for p in volume]
     text = report(args.split, items, runs, estimates, fresh, fresh_estimates, effort, volume, claims, notes, wall,
                   judged=bool(judge))
-    if args.record:
-        from pathlib import Path
-
-        path = Path(args.record)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out, indent=1, default=float, allow_nan=False) + "\n")
-        command = " ".join(["labkit compare", *sys.argv[2:]]) if sys.argv[1:2] == ["compare"] else "labkit compare"
-        path.with_suffix(".md").write_text(f"# Recorded run: `{command}`\n\nGenerated; do not edit by hand.\n\n"
-                                           f"{text}\n")
+    _write_record(args.record, out, text)
     print(json.dumps(out, indent=2, default=float, allow_nan=False) if args.json else text)
     return 0
+
+
+def run_compare_sql(args: argparse.Namespace) -> int:
+    """`--task sql`: the four NL->SQL strategies on the test split (or validation), scored by running the SQL."""
+    from labkit.adapters import NoAdapter
+    from labkit.decision import counts
+    from labkit.evaluate import format_table
+    from labkit.nl2sql import compare, load_split, quality
+
+    split = args.split or "test"
+    if split not in ("test", "validation"):
+        print(f"labkit compare: --task sql has the splits test and validation, not {split}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    pairs = list(load_split()[split])
+    if args.limit is not None:
+        pairs = pairs[: max(args.limit, 1)]
+    try:
+        runs = compare.run_all(pairs, log=_log)
+    except NoAdapter as exc:
+        print(f"labkit compare: {exc}", file=sys.stderr)
+        return 2
+    rows = compare.claims(runs, quality.load())
+    wall = time.perf_counter() - started
+    out = {"task": "sql", "split": split, "questions": [p.id for p in pairs],
+           "strategies": {n: {"metrics": {k: e.as_dict() for k, e in compare.estimates(r).items()},
+                              "summary": _no_nan(r.summary.as_dict())} for n, r in runs.items()},
+           "difficulty": compare.difficulty_rows(runs), "claims": [c.as_dict() for c in rows],
+           "verdict_counts": counts(rows),
+           "wall_seconds": round(wall, 1)}
+    text = "\n".join([f"## NL->SQL: {len(pairs)} {split} questions, 95% intervals\n", compare.metrics_table(runs),
+                      "\n## Execution accuracy by difficulty\n", format_table(compare.difficulty_rows(runs)),
+                      "\n## The seed's claims that apply\n", verdicts_table(rows), f"\n{counts_line(rows)}",
+                      "- same base model, engine and decoding for all four; fine-tuned and hybrid call the SQL adapter",
+                      f"\nwall time: {wall:.0f} s"])
+    _write_record(args.record, out, text)
+    print(json.dumps(out, indent=2, default=float, allow_nan=False) if args.json else text)
+    return 0
+
+
+def _write_record(record: str | None, out: dict, text: str) -> None:
+    """--record PATH.json: the JSON there and the tables next to it as PATH.md."""
+    if not record:
+        return
+    from pathlib import Path
+
+    path = Path(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1, default=float, allow_nan=False) + "\n")
+    command = " ".join(["labkit compare", *sys.argv[2:]]) if sys.argv[1:2] == ["compare"] else "labkit compare"
+    path.with_suffix(".md").write_text(f"# Recorded run: `{command}`\n\nGenerated; do not edit by hand.\n\n{text}\n")
 
 
 def report(split: str, items: Sequence[Any], runs: Mapping[str, Any], estimates: Mapping[str, Mapping[str, Estimate]],

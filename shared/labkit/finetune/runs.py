@@ -10,7 +10,9 @@ items of the base model and of the adapter through the same engine and records b
   the reply cites the gold document (`labkit.finetune.heldout`), beside the prompting baselines (the base
   model with 1, 2 or 4 training tickets as examples: is training needed for the format at all?);
 - support-knowledge: the knowledge base's facts asked in other words than in training; key-fact recall
-  (`labkit.finetune.knowledge`).
+  (`labkit.finetune.knowledge`);
+- sql: the NL->SQL validation split, with the seed's system prompt and no schema; execution accuracy, the
+  one-SELECT format, invalid SQL (`labkit.nl2sql`).
 The record holds the data's SHA-256, the settings, every loss, wall and CPU time, peak memory, the
 adapter's SHA-256 and every held-out reply; a test checks the committed adapters against it.
 """
@@ -85,11 +87,27 @@ def _knowledge_measure(client, model: str, held_out: list) -> dict:
     return asdict(evaluate_recall(client, model, held_out))
 
 
+def _sql_data(n_train: int, n_eval: int) -> tuple[list, list]:
+    from labkit.nl2sql import load_split, training_rows
+
+    split = load_split()
+    return training_rows(split.train[:n_train]), split.validation[:n_eval]
+
+
+def _sql_measure(client, model: str, held_out: list) -> dict:
+    from labkit.nl2sql import FineTuned, evaluate
+
+    run = evaluate(FineTuned(model=model, client=client), held_out)
+    return {**run.summary.as_dict(), "records": [asdict(r) for r in run.records]}
+
+
 RECIPES = {
     "support-format": Recipe(adapters.FORMAT, n_train=160, steps=40, n_eval=20, data=_support_data,
                              measure=_support_measure, baselines=_support_baselines),
     "support-knowledge": Recipe(adapters.KNOWLEDGE, n_train=335, steps=63, n_eval=40, batch_size=8,
                                 max_length=256, data=_knowledge_data, measure=_knowledge_measure),
+    "sql": Recipe(adapters.SQL, n_train=119, steps=45, n_eval=40, batch_size=8, max_length=256,
+                  data=_sql_data, measure=_sql_measure),
 }
 
 
