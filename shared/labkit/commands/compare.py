@@ -286,12 +286,23 @@ def to_json(split: str, items: Sequence[Any], price_model: str, strategies: Sequ
         "strategies": {s.name: {"kind": s.kind, "role": role_of(s), "real": not_real(s) is None,
                                 "n": runs[s.name].summary.n,
                                 "metrics": {k: e.as_dict() for k, e in estimates[s.name].items()},
-                                "summary": _no_nan(runs[s.name].summary.as_dict())}
+                                "summary": _no_nan(runs[s.name].summary.as_dict()),
+                                "answered_by": runs[s.name].extra.get("answered_by", ""),
+                                "records": [record_row(r) for r in runs[s.name].records]}
                        for s in strategies},
         "claims": [c.as_dict() for c in claims], "verdict_counts": counts(claims),
         "freshness": [{"strategy": f.strategy, "action": f.action, "n": f.n,
                        **{k: e.as_dict() for k, e in fresh_estimates[f.strategy].items()}} for f in fresh],
         "notes": list(notes), "wall_seconds": round(wall, 1)}
+
+
+RECORD_FIELDS = ("id", "category", "answerable", "correct", "refused", "format_ok", "hallucinated", "citation_ok",
+                 "latency_ms", "retrieval_ms", "input_tokens", "output_tokens", "cost_usd", "answer")
+
+
+def record_row(record: Any) -> dict:
+    """One answer of a run, as JSON: what a lesson needs to recompute any interval or paired difference."""
+    return _no_nan({f: getattr(record, f) for f in RECORD_FIELDS})
 
 
 def _no_nan(row: dict) -> dict:
