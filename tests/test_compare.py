@@ -226,8 +226,16 @@ def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys,
     client = EchoClient()
     real_build = st.build
     monkeypatch.setattr(st, "build", lambda kinds, **kw: real_build(kinds, client=client, index=small_index, **kw))
-    assert main(["compare", "--limit", "8", "--json"]) == 0
+    saved = tmp_path / "answers.jsonl"
+    assert main(["compare", "--limit", "8", "--json", "--save-answers", str(saved)]) == 0
     out = json.loads(capsys.readouterr().out)
+    lines = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines()]
+    shown = {r["evidence"]: r["text"] for r in lines if "evidence" in r}
+    rows = [r for r in lines if "evidence" not in r]
+    n_fresh = sum(f["n"] for f in out["freshness"])
+    assert len(rows) == 4 * 8 + n_fresh and {r["facts"] for r in rows} == {"current", "updated"}
+    assert all(r["answer"] and shown[r["evidence_key"]] and r["id"] in out["questions"] for r in rows)
+    assert len(shown) < len(rows)  # prompt-only's prompt is written once
     assert set(out["strategies"]) == {"prompt-only", "rag", "smollm2-base (not fine-tuned)",
                                       "hybrid (base, not fine-tuned)"}
     assert len(out["questions"]) == 8 and len(out["claims"]) == len(SEED_CLAIMS)

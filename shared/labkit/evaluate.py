@@ -27,7 +27,7 @@ against the same knowledge base; its rate is reported beside the deterministic o
 
 `run_eval` calls the answer function once per question, times it, takes token counts from the reply's
 `usage` (cache reads and writes included), prices them with `labkit.costs` and returns per-question records
-plus a summary.
+plus a summary. The side-by-side tables (`comparison_rows`, `format_table`) are in `labkit.tables`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,11 +47,12 @@ from labkit.data import EvalItem
 from labkit.documents import Document
 from labkit.facts import contradictions, has_fact, key_fact_score, missing_facts, normalize
 from labkit.models import DEFAULT_MODEL
+from labkit.tables import COMPARE_COLUMNS, JUDGE_COLUMNS, TABLE_COLUMNS, comparison_rows, format_table
 
 if TYPE_CHECKING:  # labkit.judge imports this module
     from labkit.judge import Judge
 
-__all__ = [  # normalize ... claims are defined in labkit.facts and labkit.claims and kept importable from here
+__all__ = [  # normalize, claims, the tables ... live in labkit.facts, .claims, .tables and stay importable here
     "COMPARE_COLUMNS", "JUDGE_COLUMNS", "REFUSAL_PATTERNS", "TABLE_COLUMNS", "EvalRecord", "EvalRun",
     "EvalSummary", "Evidence", "Reply", "as_reply", "cited_ids", "claims", "comparison_rows", "contradictions",
     "format_ok", "format_table", "has_fact", "is_refusal", "key_fact_score", "missing_facts", "normalize",
@@ -373,72 +374,3 @@ def run_eval(items: Iterable[EvalItem], answer_fn: Callable[[EvalItem], Any], *,
         records.append(score_answer(item, reply, evidence, facts=facts, format_check=format_check,
                                     price_model=price_model, latency_ms=latency_ms, judge_unsupported=judged))
     return EvalRun(records, summarize(records, price_model))
-
-
-# ----------------------------------------------------------------------------------------------
-# Side-by-side tables
-# ----------------------------------------------------------------------------------------------
-# (column header, EvalSummary attribute, scale, format) of a comparison table.
-TABLE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
-    ("accuracy", "accuracy", 1, "{:.2f}"),
-    ("refusal", "refusal_correct", 1, "{:.2f}"),
-    ("false refusal", "false_refusal", 1, "{:.2f}"),
-    ("format", "format_ok", 1, "{:.2f}"),
-    ("in tokens", "mean_input_tokens", 1, "{:,.0f}"),
-    ("out tokens", "mean_output_tokens", 1, "{:,.0f}"),
-    ("$/query", "cost_per_query", 1, "{:.5f}"),
-    ("$/1M queries", "cost_per_query", 1_000_000, "{:,.0f}"),
-    ("p50 ms", "p50_latency_ms", 1, "{:,.0f}"),
-)
-
-
-# Module 4's table: every metric of the strategy comparison (`labkit compare`).
-COMPARE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
-    ("accuracy", "accuracy", 1, "{:.2f}"),
-    ("hallucination", "hallucination_rate", 1, "{:.2f}"),
-    ("citation", "citation_accuracy", 1, "{:.2f}"),
-    ("refusal", "refusal_correct", 1, "{:.2f}"),
-    ("format", "format_ok", 1, "{:.2f}"),
-    ("p50 ms", "p50_latency_ms", 1, "{:,.0f}"),
-    ("p95 ms", "p95_latency_ms", 1, "{:,.0f}"),
-    ("retrieval ms", "p50_retrieval_ms", 1, "{:,.0f}"),
-    ("in tokens", "mean_input_tokens", 1, "{:,.0f}"),
-    ("out tokens", "mean_output_tokens", 1, "{:,.0f}"),
-    ("$/query", "cost_per_query", 1, "{:.5f}"),
-    ("$/1M queries", "cost_per_query", 1_000_000, "{:,.0f}"),
-)
-
-# Added to COMPARE_COLUMNS when an LLM judge was used (labkit compare --judge).
-JUDGE_COLUMNS: tuple[tuple[str, str, float, str], ...] = (
-    ("judge hallucination", "judge_hallucination_rate", 1, "{:.2f}"),
-    ("judge agrees", "judge_agreement", 1, "{:.2f}"),
-)
-
-
-def comparison_rows(runs: Mapping[str, EvalRun | EvalSummary], label: str = "version",
-                    columns: Sequence[tuple[str, str, float, str]] = TABLE_COLUMNS) -> list[dict]:
-    """One row per run: {label: name, column: value, ...} with `columns` (default TABLE_COLUMNS;
-    COMPARE_COLUMNS for module 4's full comparison)."""
-    rows = []
-    for name, run in runs.items():
-        summary = run.summary if isinstance(run, EvalRun) else run
-        values = {h: getattr(summary, attr) * scale for h, attr, scale, _ in columns}
-        rows.append({label: name, **values})
-    return rows
-
-
-def format_table(rows: Sequence[Mapping[str, Any]], formats: Mapping[str, str] | None = None) -> str:
-    """Rows of dicts as a markdown table; numbers use `formats` (default: the TABLE_COLUMNS formats)."""
-    if not rows:
-        return "(no rows)"
-    fmt = {h: f for h, _, _, f in (*TABLE_COLUMNS, *COMPARE_COLUMNS, *JUDGE_COLUMNS)} | dict(formats or {})
-    headers = list(rows[0])
-
-    def cell(h: str, v: Any) -> str:
-        if isinstance(v, float) and math.isnan(v):
-            return "n/a"
-        return fmt[h].format(v) if h in fmt and isinstance(v, int | float) else str(v)
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell(h, r[h]) for h in headers) + " |" for r in rows]
-    return "\n".join(lines)

@@ -36,6 +36,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="also have Claude judge every answer for unsupported statements (needs ANTHROPIC_API_KEY; "
                         "reported beside the deterministic hallucination check)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--save-answers", metavar="PATH", default=None,
+                   help="also write every answer (text, what the model was shown, tokens) as JSON lines to PATH, "
+                        "to re-score later (bench/metric_fixes.py)")
     p.set_defaults(func=run_compare)
 
 
@@ -75,6 +78,9 @@ def run_compare(args: argparse.Namespace) -> int:
     if not args.no_freshness and any(i.updated_key_facts for i in items):
         fresh = st.measure_freshness(strategies, items)
         _log("freshness: " + "; ".join(f"{f.strategy}: {f.action}" for f in fresh))
+    if args.save_answers:
+        save_answers(args.save_answers, args.split, strategies, runs, fresh)
+        _log(f"answers written to {args.save_answers}")
     by_kind = {s.kind: runs[s.name].summary for s in strategies}
     claims = verdicts(Measured(by_kind, {s.kind: f for s, f in zip(strategies, fresh)}))
     wall = time.perf_counter() - started
@@ -121,3 +127,25 @@ def run_compare(args: argparse.Namespace) -> int:
 def _no_nan(row: dict) -> dict:
     """NaN (a rate with no question to count) as JSON null: NaN is not valid JSON."""
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+
+
+def save_answers(path: str, split: str, strategies: list, runs: dict, fresh: list) -> None:
+    """One JSON line per answer of the comparison and of the freshness re-run: what re-scoring needs. What a
+    model was shown is often the same long prompt for every question, so each distinct text is written once
+    as {"evidence": key, "text": ...} and answers name it by "evidence_key"."""
+    fields = ("id", "answer", "input_tokens", "output_tokens", "cache_read_input_tokens",
+              "cache_creation_input_tokens", "latency_ms", "retrieval_ms")
+    kinds = {s.name: s.kind for s in strategies}
+    keys: dict[str, str] = {}
+    with open(path, "w", encoding="utf-8") as out:
+        for facts, named in (("current", runs), ("updated", {f.strategy: f.run for f in fresh})):
+            for name, run in named.items():
+                for record in run.records:
+                    shown = record.evidence_shown
+                    if shown is not None and shown not in keys:
+                        keys[shown] = f"e{len(keys) + 1}"
+                        out.write(json.dumps({"evidence": keys[shown], "text": shown}, ensure_ascii=False) + "\n")
+                    row = {"split": split, "facts": facts, "strategy": name, "kind": kinds[name],
+                           **{f: getattr(record, f) for f in fields},
+                           "evidence_key": None if shown is None else keys[shown]}
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
