@@ -57,6 +57,8 @@ def test_normalize(text, expected):
     ("Uptime is 99.9%.", "99.9%", True),
     ("We process it on Pro.", "pro", True),          # words match whole too
     ("We process it.", "pro", False),
+    ("Discounts cannot be stacked.", "stack", True),  # an inflection is the same word
+    ("Then SSO is enforced.", "enforce", True),
     ("Refunds within 14 days.", "14-day", True),
 ])
 def test_has_fact(answer, fact, found):

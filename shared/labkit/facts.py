@@ -83,11 +83,12 @@ def normalize(text: str) -> str:
 def fact_pattern(fact: str) -> re.Pattern:
     """A fact as a regex over normalised text. A fact matches as a whole value: one that starts or ends with
     a digit may not be glued to more digits ("$9" is not in "$90" or "$9.50", "3 team members" is not in
-    "13 team members"), and one that starts or ends with a letter may not be glued to more letters
-    ("pro" is not in "process")."""
+    "13 team members"), and one that starts or ends with a letter may not be glued to more letters, except
+    an inflection ("pro" is not in "process"; "stack" is in "stacked", "block" in "blocks")."""
     norm = normalize(fact)
     before = r"(?<![\d.,])" if norm[:1].isdigit() else r"(?<![a-z])" if norm[:1].isalpha() else ""
-    after = r"(?![\d]|[.,]\d)" if norm[-1:].isdigit() else r"(?![a-z])" if norm[-1:].isalpha() else ""
+    after = (r"(?![\d]|[.,]\d)" if norm[-1:].isdigit()
+             else r"(?:s|es|d|ed|ing)?(?![a-z])" if norm[-1:].isalpha() else "")
     return re.compile(before + re.escape(norm) + after)
 
 
