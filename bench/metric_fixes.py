@@ -40,7 +40,7 @@ def old_evaluate() -> types.ModuleType:
     source = subprocess.run(["git", "-C", str(ROOT), "show", f"{OLD}:shared/labkit/evaluate.py"], check=True,
                             capture_output=True, text=True).stdout
     module = types.ModuleType("old_evaluate")
-    module.__dict__["__name__"] = "old_evaluate"
+    sys.modules["old_evaluate"] = module  # dataclasses look their module up
     exec(compile(source, f"{OLD}:shared/labkit/evaluate.py", "exec"), module.__dict__)
     return module
 

@@ -122,7 +122,10 @@ def test_a_right_value_beside_a_competing_one_is_not_correct():
     ("You pay for 10 months and get 12 months.", ["10 months"], "You pay for 10 months and get 12", []),
     ("You pay for 10 months and get 12 months.", ["10 months"], "", ["12 month"]),  # 12 is allowed only by the gold
     ("Basic costs $9 per month, or $90 per year.", ["$9"], "", []),              # another rate: another quantity
-    ("Basic costs $9 per month and Pro $29 per month.", ["$9"], "", ["$29 per month"]),  # documented limitation
+    ("Basic costs $9 per month and Pro $29 per month.", ["$9"], "", []),           # a name between: Pro's price
+    ("Basic costs $9 per month or $29 per month.", ["$9"], "", ["$29 per month"]),
+    ("Pro keeps history for 180 days, and Basic for 30 days.", ["180 days"], "", []),
+    ("Exports over 100 GB take a day and arrive as 10 GB parts.", ["100 GB"], "", ["10gb"]),  # documented limit
     ("Basic costs $9 per month. Pro costs $29 per month.", ["$9"], "", []),          # other sentence
     ("Exports over 100 GB take up to 24 hours, or 2 days.", ["100 GB", "24 hours"], "", ["2 day"]),
     ("Exports over 100 GB take up to 24 hours, i.e. 1 day.", ["24 hours"], "", []),  # the same duration

@@ -19,12 +19,14 @@ answer as correct. The rule, precisely:
    "1 year" are the same.
 2. A key fact that holds a quantity is *contradicted* when a sentence of the answer that contains it also
    states another quantity of the same kind with a different value, unless that value's number also occurs
-   in the question, in the gold answer or in another key fact (the allowed text passed as `allowed`).
+   in the question, in the gold answer or in another key fact (the allowed text passed as `allowed`), or a
+   name stands between the two ("Pro keeps 180 days of history, and Basic 30 days": "Basic" marks the 30 days
+   as another plan's; a name is a capitalised word that does not open a sentence).
    A bare number ("get 12") has no kind and contradicts nothing.
 
-What the rule cannot tell: whose value a number is. "Basic is $9 per month and Pro $29 per month", answering
-"how much is Basic?", is counted as contradicted (two prices for one period in one sentence); the same two
-prices in two sentences are not. Read `EvalRecord.contradicted` before trusting a low accuracy.
+What the rule cannot tell: what a number is about when no name says so. "Exports over 100 GB take up to 24
+hours and arrive as 10 GB parts" is counted as contradicted (two sizes in one sentence); so is "$9 per month,
+or $7.50 per month billed annually". Read `EvalRecord.contradicted` before trusting a low accuracy.
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ def contradictions(answer: str, key_facts: Sequence[str], allowed: str = "") -> 
     Only key facts found in the answer are checked: a missing fact already makes the answer wrong.
     """
     sentences = [s for s in _SENTENCE.split(normalize(answer)) if s.strip()]
+    names = _subject_names(answer)
     exempt = _numbers(normalize(allowed)) | _numbers(" ".join(normalize(f) for f in key_facts))
     found: list[str] = []
     for fact in key_facts:
@@ -186,5 +189,20 @@ def contradictions(answer: str, key_facts: Sequence[str], allowed: str = "") -> 
             here = quantities(sentence)
             # the fact's kind as written here: "$9" followed by "per month" is a monthly price
             kinds = {q.kind for q in here if q.start < match.end() and match.start() < q.end} or {q.kind for q in own}
-            found += [q.text for q in here if q.kind in kinds and q.value not in values and q.number not in exempt]
+            found += [q.text for q in here if q.kind in kinds and q.value not in values and q.number not in exempt
+                      and not _named_between(sentence, match, q, names)]
     return list(dict.fromkeys(found))
+
+
+def _subject_names(text: str) -> set[str]:
+    """Capitalised words of `text` that do not open a sentence ("Basic" in "Pro keeps 180 days, and Basic 30"),
+    lower-cased: the subjects an answer names."""
+    words = re.finditer(r"(?<=[^\s.!?:;\n(\[\"'*-]) ([A-Z][\w-]*)", html.unescape(text))
+    return {m.group(1).lower() for m in words}
+
+
+def _named_between(sentence: str, match: re.Match, other: Quantity, names: set[str]) -> bool:
+    """A name stands between the key fact and the other value: the other value is another thing's."""
+    start, end = (match.end(), other.start) if match.end() <= other.start else (other.end, match.start())
+    between = sentence[start:end]
+    return any(re.search(rf"(?<![a-z]){re.escape(n)}(?![a-z])", between) for n in names)
