@@ -3,7 +3,7 @@ the metrics as they were (labkit/evaluate.py at commit OLD, read from git histor
 
     labkit compare --split dev --limit 12 --json --save-answers bench/metric_fixes_answers.jsonl
     .venv/bin/python bench/metric_fixes.py                        # the committed answers
-    .venv/bin/python bench/metric_fixes.py path/to/answers.jsonl
+    .venv/bin/python bench/metric_fixes.py path/to/answers.jsonl --changes   # and every answer that moved
 
 No model runs: the answers are read from the file. Each step changes one thing, so each fix's effect is its
 own column:
@@ -58,8 +58,10 @@ def load_answers(path: Path) -> tuple[list[dict], dict[str, str]]:
     return [r for r in lines if "evidence" not in r], {r["evidence"]: r["text"] for r in lines if "evidence" in r}
 
 
-def rescore(rows: list[dict], shown: dict[str, str], old: types.ModuleType) -> dict[tuple[str, str], dict]:
-    """{(facts, strategy): {measure: [values per answer]}}."""
+def rescore(rows: list[dict], shown: dict[str, str], old: types.ModuleType,
+            changes: list[str] | None = None) -> dict[tuple[str, str], dict]:
+    """{(facts, strategy): {measure: [values per answer]}}; `changes` collects a line per answer whose verdict
+    (correct, hallucinated) moved, with what the new metrics found."""
     items = {i.id: i for i in load_eval("all")}
     out: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(list))
     for r in rows:
@@ -85,19 +87,24 @@ def rescore(rows: list[dict], shown: dict[str, str], old: types.ModuleType) -> d
         if not item.answerable:
             m["refusal: old"].append(old_refused)
             m["refusal: new"].append(new.refused)
+        was = (m["accuracy: old"][-1] if item.answerable else old_refused,
+               m["halluc.: old (shown)"][-1] if evidence is not None else None)
+        if changes is not None and was != (new.correct, new.hallucinated if evidence is not None else None):
+            changes.append(f"- {r['strategy']} ({version}) {item.id}: correct {was[0]} -> {new.correct}, "
+                           f"hallucinated {was[1]} -> {new.hallucinated}; missing {new.missing}, contradicted "
+                           f"{new.contradicted}, unsupported {new.unsupported}\n  > {' '.join(text.split())[:300]}")
     return out
 
 
 def rate(values: list) -> str:
-    return f"{sum(values) / len(values):.2f}" if values else "n/a"
+    return f"{sum(values) / len(values):.2f} ({sum(values)}/{len(values)})" if values else "n/a"
 
 
 def table(title: str, scores: dict, columns: list[str]) -> str:
-    lines = [f"## {title}", "", "| strategy | n | " + " | ".join(columns) + " |",
-             "|---|---|" + "---|" * len(columns)]
+    lines = [f"## {title}", "", "| strategy (knowledge base) | " + " | ".join(columns) + " |",
+             "|---|" + "---|" * len(columns)]
     for (version, strategy), m in scores.items():
-        n = max(len(v) for v in m.values())
-        lines.append(f"| {strategy} ({version}) | {n} | " + " | ".join(rate(m.get(c, [])) for c in columns) + " |")
+        lines.append(f"| {strategy} ({version}) | " + " | ".join(rate(m.get(c, [])) for c in columns) + " |")
     return "\n".join(lines)
 
 
@@ -124,6 +131,8 @@ def labels_before_after(old: types.ModuleType) -> str:
 
 
 def main(argv: list[str]) -> int:
+    show_changes = "--changes" in argv
+    argv = [a for a in argv if a != "--changes"]
     path = Path(argv[0]) if argv else DEFAULT
     if not path.exists():
         print(f"metric_fixes: no saved answers at {path}; make them with `labkit compare --split dev --limit 12 "
@@ -131,9 +140,10 @@ def main(argv: list[str]) -> int:
         return 2
     rows, shown = load_answers(path)
     old = old_evaluate()
-    scores = rescore(rows, shown, old)
+    changes: list[str] = []
+    scores = rescore(rows, shown, old, changes)
     print(f"# Metric fixes of issue 20, before/after on {path.name} ({len(rows)} answers; old = {OLD})\n")
-    print(table("Accuracy (answerable questions; freshness rows: every updated fact)", scores,
+    print(table("Accuracy (answerable questions; the updated rows are the freshness re-run)", scores,
                 ["accuracy: old", "+ normalisation", "+ whole values", "+ contradictions"]))
     print()
     print(table("Hallucination (all questions)", scores,
@@ -143,6 +153,9 @@ def main(argv: list[str]) -> int:
                 ["refusal: old", "refusal: new"]))
     print()
     print(labels_before_after(old))
+    print(f"\n{len(changes)} answers changed verdict" + (":" if show_changes else " (--changes lists them)"))
+    if show_changes:
+        print("\n".join(changes))
     return 0
 
 

@@ -125,6 +125,7 @@ def test_a_right_value_beside_a_competing_one_is_not_correct():
     ("Basic costs $9 per month and Pro $29 per month.", ["$9"], "", []),           # a name between: Pro's price
     ("Basic costs $9 per month or $29 per month.", ["$9"], "", ["$29 per month"]),
     ("Pro keeps history for 180 days, and Basic for 30 days.", ["180 days"], "", []),
+    ("The Pro plan costs $29/month, while the Pro plan is $49/month.", ["$29"], "", ["$49 per month"]),
     ("Exports over 100 GB take a day and arrive as 10 GB parts.", ["100 GB"], "", ["10gb"]),  # documented limit
     ("Basic costs $9 per month. Pro costs $29 per month.", ["$9"], "", []),          # other sentence
     ("Exports over 100 GB take up to 24 hours, or 2 days.", ["100 GB", "24 hours"], "", ["2 day"]),

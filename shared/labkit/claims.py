@@ -99,7 +99,7 @@ def _name_claims(text: str, first_words: bool = False) -> list[str]:
             continue  # a menu step, checked as one
         if not first_words and _at_sentence_start(clean, m.start()):
             words = words[1:]
-        name = normalize(" ".join(words)).strip("'-")
+        name = re.sub(r"'s$", "", normalize(" ".join(words))).strip("'-")  # "AcmeCorp's" names AcmeCorp
         if name and name not in _NOT_NAMES:
             found.append(name)
     return found

@@ -20,8 +20,9 @@ answer as correct. The rule, precisely:
 2. A key fact that holds a quantity is *contradicted* when a sentence of the answer that contains it also
    states another quantity of the same kind with a different value, unless that value's number also occurs
    in the question, in the gold answer or in another key fact (the allowed text passed as `allowed`), or a
-   name stands between the two ("Pro keeps 180 days of history, and Basic 30 days": "Basic" marks the 30 days
-   as another plan's; a name is a capitalised word that does not open a sentence).
+   new name stands between the two ("Pro keeps 180 days of history, and Basic 30 days": "Basic" marks the 30
+   days as another plan's; a name is a capitalised word that does not open a sentence, and it is new when the
+   sentence has not named it before the first of the two values).
    A bare number ("get 12") has no kind and contradicts nothing.
 
 What the rule cannot tell: what a number is about when no name says so. "Exports over 100 GB take up to 24
@@ -202,7 +203,12 @@ def _subject_names(text: str) -> set[str]:
 
 
 def _named_between(sentence: str, match: re.Match, other: Quantity, names: set[str]) -> bool:
-    """A name stands between the key fact and the other value: the other value is another thing's."""
-    start, end = (match.end(), other.start) if match.end() <= other.start else (other.end, match.start())
-    between = sentence[start:end]
-    return any(re.search(rf"(?<![a-z]){re.escape(n)}(?![a-z])", between) for n in names)
+    """A new name stands between the key fact and the other value (one the sentence has not used before the
+    first of them): the other value is another thing's. "Pro is $29/month, while the Pro plan is $49/month"
+    names no new thing, so $49 still competes."""
+    first, start, end = ((match.start(), match.end(), other.start) if match.end() <= other.start
+                         else (other.start, other.end, match.start()))
+
+    def named(text: str, name: str) -> bool:
+        return bool(re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", text))
+    return any(named(sentence[start:end], n) and not named(sentence[:first], n) for n in names)
