@@ -37,7 +37,7 @@ from labkit.prompts import ESCALATION_REPLY, parse_json_reply
     ("I don\u2019t know \u2013 sorry", "i don't know - sorry"),
     # issue 20: the HTML escaping that protects RAG's prompt leaks into its answers
     ("Settings &gt; Data &gt; Export workspace", "settings > data > export workspace"),
-    ("Pro&nbsp;is\u200b $29.00 or USD 29 or 29 dollars", "pro is $29 or $29 or $29"),
+    ("Pro&nbsp;is\u200b $29.00 or $29.0", "pro is $29 or $29"),
     ("17 percent off; a 14-day window; fourteen days; two weeks", "17% off; a 14 day window; 14 day; 2 week"),
 ])
 def test_normalize(text, expected):
