@@ -19,7 +19,7 @@ from labkit import strategies as st
 from labkit.adapters import FORMAT, KNOWLEDGE
 from labkit.cli import main
 from labkit.data import EvalItem, load_docs, load_eval
-from labkit.decision import SEED_CLAIMS, VERDICTS, recommend
+from labkit.decision import ROLES, SEED_CLAIMS, VERDICTS, recommend
 from labkit.evaluate import (
     COMPARE_COLUMNS,
     Reply,
@@ -75,7 +75,7 @@ def test_run_eval_counts_hallucinations_and_citations():
                "b": Reply("Basic is $12 [plans-overview].", 10, 5, "Basic: $9/month"),  # invented, wrong cite
                "c": Reply("I don't know based on the documentation. It ships 2027.", 10, 5, "nothing"),
                "d": Reply("You have 14 days.", 10, 5, "Full refund within 14 days")}
-    run = run_eval(items, lambda item: replies[item.id])
+    run = run_eval(items, lambda item: replies[item.id], kb="Pro: $29/month. Basic: $9/month. Refunds: 14 days.")
     a, b, c, d = run.records
     assert a.unsupported == [] and not a.hallucinated and a.citation_ok is True
     assert b.unsupported == ["$12"] and b.hallucinated and b.citation_ok is False
@@ -83,8 +83,13 @@ def test_run_eval_counts_hallucinations_and_citations():
     assert d.cited == [] and d.citation_ok is None
     s = run.summary
     assert s.hallucination_rate == 0.25 and s.citation_accuracy == 0.5 and s.citation_rate == pytest.approx(2 / 3)
+    # what each model was shown is checked separately (d was shown the 14 days; a only "Pro: $29/month")
+    assert [r.unsupported_shown for r in run.records] == [[], ["$12"], ["2027"], []]
+    assert s.hallucination_rate_shown == 0.25
     no_evidence = run_eval(items[:1], lambda item: Reply("Pro is $29."))
-    assert no_evidence.records[0].hallucinated is None and math.isnan(no_evidence.summary.hallucination_rate)
+    assert no_evidence.records[0].hallucinated_shown is None
+    assert math.isnan(no_evidence.summary.hallucination_rate_shown)
+    assert no_evidence.records[0].hallucinated is False  # the knowledge base is always there to check against
     assert cited_ids("[a-b] then [c#2] and [a-b]") == ["a-b", "c"]
 
 
@@ -163,7 +168,10 @@ def test_freshness_is_measured(small_index):
     assert "re-indexed" in rag.action and "unchanged" in ft.action
     # the hybrid shares RAG's index, which RAG's update already brought up to date
     assert fresh["hybrid"].action.startswith("index already current: all")
-    assert rag.new_fact > ft.new_fact == 0.0  # the echo of re-indexed documents has the new facts
+    # the echo of re-indexed documents has every new fact, beside other prices of the same kind in the same
+    # table row (so it is not "correct": labkit.facts.contradictions); the model without documents has none
+    assert rag.run.summary.key_facts_rate > ft.run.summary.key_facts_rate
+    assert all(r.contradicted for r in rag.run.records if r.key_fact_score == 1.0)
     with pytest.raises(ValueError, match="freshness-sensitive"):
         st.measure_freshness(strategies, [i for i in items if False])
 
@@ -193,42 +201,67 @@ def test_recommend_follows_the_flowchart(kwargs, expected):
 
 
 # --------------------------------------------------------------------------- the command
-def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys, small_index):
+def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys, small_index, tmp_path):
     client = EchoClient()
     real_build = st.build
     monkeypatch.setattr(st, "build", lambda kinds, **kw: real_build(kinds, client=client, index=small_index, **kw))
-    assert main(["compare", "--limit", "8", "--json"]) == 0
+    saved = tmp_path / "answers.jsonl"
+    fast = ["--no-effort", "--volume-questions", "0"]
+    assert main(["compare", "--limit", "8", "--json", "--save-answers", str(saved), *fast]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out["strategies"]) == {"prompt-only", "rag", "fine-tuned (knowledge)", "fine-tuned (format)", "hybrid"}
+    lines = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines()]
+    shown = {r["evidence"]: r["text"] for r in lines if "evidence" in r}
+    rows = [r for r in lines if "evidence" not in r]
+    n_fresh = sum(f["n"] for f in out["freshness"])
+    assert len(rows) == len(ROLES) * 8 + n_fresh and {r["facts"] for r in rows} == {"current", "updated"}
+    assert all(r["answer"] and shown[r["evidence_key"]] and r["id"] in out["questions"] for r in rows)
+    assert len(shown) < len(rows)  # prompt-only's prompt is written once
+    names = {"prompt-only", "prompt-only (whole KB)", "prompt-only (2-shot format)", "rag", "fine-tuned (knowledge)",
+             "fine-tuned (format)", "hybrid"}
+    assert set(out["strategies"]) == names and {s["role"] for s in out["strategies"].values()} == set(ROLES)
     assert len(out["questions"]) == 8 and len(out["claims"]) == len(SEED_CLAIMS)
     assert {c["verdict"] for c in out["claims"]} <= set(VERDICTS)
     assert [f["strategy"] for f in out["freshness"]] == list(out["strategies"])
     assert all(f["new_fact"]["low"] <= f["new_fact"]["value"] <= f["new_fact"]["high"] for f in out["freshness"])
     for name, s in out["strategies"].items():
-        assert s["n"] == 8 and s["metrics"]["cost_per_million"]["value"] > 0
-        assert s["real"] == ("not fine-tuned" not in name)
+        assert s["n"] == 8 and s["real"] and s["metrics"]["cost_per_million"]["value"] > 0
+        assert s["answered_by"].startswith("echo:") and len(s["records"]) == 8
         for metric in ("accuracy", "format_ok", "p50_latency_ms", "p95_latency_ms", "cost_per_query"):
             e = s["metrics"][metric]
             assert e["low"] <= e["value"] <= e["high"] and e["n"] > 0 and e["method"], (name, metric)
-    assert out["strategies"]["smollm2-base (not fine-tuned)"]["role"] == "fine-tuned-format"
     claims = {c["seed says"]: c for c in out["claims"]}
-    # the base model stood in for the format adapter: its claims are n/a, never a verdict
-    for quote in ("Fine-tune when you need consistent style or format", "The hybrid approach wins in production",
-                  "Fine-Tuning: Highest (internalized knowledge)"):
-        assert claims[quote]["verdict"] == "n/a" and claims[quote]["intervals"] == [], quote
-    assert "not fine-tuned" in claims["Fine-tune when you need consistent style or format"]["note"]
     cost = claims["Prompt Engineering: $200-500"]
     assert cost["verdict"] != "n/a" and cost["intervals"][0]["claim"] == "in [200, 500]"
+    assert claims["Hours (prompt) / Days (RAG) / Weeks (fine-tuning)"]["verdict"] == "n/a"  # --no-effort
     assert sum(out["verdict_counts"].values()) == len(SEED_CLAIMS)
-    assert main(["compare", "--limit", "2", "--no-freshness"]) == 0
+    assert main(["compare", "--limit", "2", "--no-freshness", "--strategies", "prompt-only,rag", *fast]) == 0
     text = capsys.readouterr().out
     assert "| metric | prompt-only | rag |" in text and "| accuracy | " in text and "wall time:" in text
     assert " inconclusive" in text and "95% intervals" in text
-    assert main(["compare", "--split", "all", "--strategies", "rag", "--limit", "3", "--no-freshness", "--json"]) == 0
+    assert main(["compare", "--split", "all", "--strategies", "rag", "--limit", "3", "--no-freshness", "--json",
+                 *fast]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["split"] == "all" and len(out["questions"]) == 3
     assert main(["compare", "--strategies", "rag,magic"]) == 2
     assert "unknown strategy magic" in capsys.readouterr().err
+
+
+def test_a_base_model_standing_in_for_an_adapter_makes_its_claims_na(monkeypatch, capsys, small_index, tmp_path):
+    monkeypatch.setattr(adapters, "ADAPTER_DIR", tmp_path)  # no adapter files
+    client = EchoClient()
+    real_build = st.build
+    monkeypatch.setattr(st, "build", lambda kinds, **kw: real_build(kinds, client=client, index=small_index, **kw))
+    args = ["compare", "--limit", "4", "--json", "--no-freshness", "--no-effort", "--volume-questions", "0"]
+    assert main([*args, "--strategies", "rag,fine-tuned"]) == 2
+    assert "make finetune" in capsys.readouterr().err
+    assert main([*args, "--if-no-adapter", "base"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert not out["strategies"]["base model (no knowledge adapter)"]["real"]
+    claims = {c["seed says"]: c for c in out["claims"]}
+    for quote in ("Fine-tune when you need consistent style or format", "The hybrid approach wins in production",
+                  "Fine-Tuning: Highest (internalized knowledge)"):
+        assert claims[quote]["verdict"] == "n/a" and claims[quote]["intervals"] == [], quote
+    assert "adapter is missing" in claims["Fine-Tuning: Highest (internalized knowledge)"]["note"]
 
 
 @pytest.mark.slow

@@ -7,11 +7,13 @@ import math
 import pytest
 
 from labkit import costs, evaluate
-from labkit.data import EvalItem, load_eval
+from labkit.data import EvalItem, load_docs, load_eval
 from labkit.evaluate import (
     EvalRun,
     Reply,
+    as_reply,
     comparison_rows,
+    contradictions,
     format_ok,
     format_table,
     has_fact,
@@ -33,6 +35,10 @@ from labkit.prompts import ESCALATION_REPLY, parse_json_reply
     ("Settings→Export -> Download All", "settings > export > download all"),
     ("Settings>Billing", "settings > billing"),
     ("I don\u2019t know \u2013 sorry", "i don't know - sorry"),
+    # issue 20: the HTML escaping that protects RAG's prompt leaks into its answers
+    ("Settings &gt; Data &gt; Export workspace", "settings > data > export workspace"),
+    ("Pro&nbsp;is\u200b $29.00 or $29.0", "pro is $29 or $29"),
+    ("17 percent off; a 14-day window; fourteen days; two weeks", "17% off; a 14 day window; 14 day; 2 week"),
 ])
 def test_normalize(text, expected):
     assert normalize(text) == expected
@@ -49,6 +55,11 @@ def test_normalize(text, expected):
     ("Basic costs $9.", "$9", True),                 # a full stop after the number is fine
     ("Up to 13 team members.", "3 team members", False),
     ("Uptime is 99.9%.", "99.9%", True),
+    ("We process it on Pro.", "pro", True),          # words match whole too
+    ("We process it.", "pro", False),
+    ("Discounts cannot be stacked.", "stack", True),  # an inflection is the same word
+    ("Then SSO is enforced.", "enforce", True),
+    ("Refunds within 14 days.", "14-day", True),
 ])
 def test_has_fact(answer, fact, found):
     assert has_fact(answer, fact) is found
@@ -71,6 +82,92 @@ def test_every_gold_answer_scores_one_and_only_unanswerables_refuse():
             assert is_refusal(item.answer), item.id
         if item.updated_answer:
             assert key_fact_score(item.updated_answer, item.updated_key_facts) == 1.0, item.id
+
+
+def test_every_gold_answer_is_correct_and_invents_nothing_against_its_knowledge_base():
+    gold = {item.id: item for item in load_eval("all")}
+    current = run_eval(gold.values(), lambda item: item.answer)
+    updated = run_eval([i for i in gold.values() if i.updated_answer], lambda item: item.updated_answer,
+                       facts="updated")
+    for record in current.records + updated.records:
+        assert record.correct and not record.hallucinated, (record.id, record.contradicted, record.unsupported)
+
+
+# ---------------------------------------------------------------------------------------------- issue 20's cases
+def test_an_escaped_menu_path_scores_as_the_path():
+    """RAG's correct post-update answer "Settings &gt; Data &gt; Export workspace" scored 0 (freshness 50%)."""
+    item = next(i for i in load_eval("dev") if i.id == "q102")
+    answer = "Go to Settings &gt; Data &gt; Export workspace [data-export]."
+    assert key_fact_score(answer, item.updated_key_facts) == 1.0
+    record = run_eval([item], lambda item: answer, facts="updated").records[0]
+    assert record.correct and record.missing == [] and not record.hallucinated
+
+
+ISSUE_ANSWER = ("You pay $9/month for 10 months and $29/month for 2 years, which works out to about 17% off\u2026 "
+                "approximately $46.50 per month overall.")
+
+
+def test_a_right_value_beside_a_competing_one_is_not_correct():
+    """The issue's "$9/month for 10 months and $29/month for 2 years... approximately $46.50" counted as correct."""
+    item = next(i for i in load_eval("dev") if i.id == "q041")  # key facts: 10 months, 17%
+    assert key_fact_score(ISSUE_ANSWER, item.key_facts) == 1.0  # every key fact is there...
+    record = run_eval([item], lambda item: ISSUE_ANSWER).records[0]
+    assert record.contradicted == ["2 year"]                   # ...beside a second billing term
+    assert not record.correct and run_eval([item], lambda item: ISSUE_ANSWER).summary.accuracy == 0.0
+    assert record.hallucinated and "$46.50" in record.unsupported
+
+
+@pytest.mark.parametrize("answer, key_facts, allowed, expected", [
+    (ISSUE_ANSWER, ["10 months", "17%"], "", ["2 year"]),
+    ("You pay for 10 months and get 12 months.", ["10 months"], "You pay for 10 months and get 12", []),
+    ("You pay for 10 months and get 12 months.", ["10 months"], "", ["12 month"]),  # 12 is allowed only by the gold
+    ("Basic costs $9 per month, or $90 per year.", ["$9"], "", []),              # another rate: another quantity
+    ("Basic costs $9 per month and Pro $29 per month.", ["$9"], "", []),           # a name between: Pro's price
+    ("Basic costs $9 per month or $29 per month.", ["$9"], "", ["$29 per month"]),
+    ("Pro keeps history for 180 days, and Basic for 30 days.", ["180 days"], "", []),
+    ("The Pro plan costs $29/month, while the Pro plan is $49/month.", ["$29"], "", ["$49 per month"]),
+    ("Exports over 100 GB take a day and arrive as 10 GB parts.", ["100 GB"], "", ["10gb"]),  # documented limit
+    ("Basic costs $9 per month. Pro costs $29 per month.", ["$9"], "", []),          # other sentence
+    ("Exports over 100 GB take up to 24 hours, or 2 days.", ["100 GB", "24 hours"], "", ["2 day"]),
+    ("Exports over 100 GB take up to 24 hours, i.e. 1 day.", ["24 hours"], "", []),  # the same duration
+    ("A full refund within 14 days.", ["full refund"], "", []),                     # no quantity to compete
+    ("Refunds within 30 days, not 14 days.", ["14 days"], "", ["30 day"]),
+    ("Pro is $29 per month.", ["$35"], "", []),                                     # a missing fact is just missing
+])
+def test_contradictions(answer, key_facts, allowed, expected):
+    assert contradictions(answer, key_facts, allowed) == expected
+
+
+def test_hallucination_is_judged_against_the_same_knowledge_base_for_every_strategy():
+    """Prompt-only scored 0.00 hallucination on a run where it invented "a Linux desktop app called Acme
+    Workspace": each strategy was checked against what it was shown (three documents for prompt-only, the whole
+    knowledge base for fine-tuned), and the claims had no kind for an invented product."""
+    items = {i.id: i for i in load_eval("dev") if i.id in ("q121", "q095")}
+    shown = {"prompt-only": "AcmeCorp makes Acme Workspace. Webhooks send an HTTP POST. Changelog: 2026-06-01.",
+             "fine-tuned": "\n".join(d.text for d in load_docs())}
+    answers = {"q121": "Yes! AcmeCorp offers a Linux desktop app called Acme Workspace, which you can download.",
+               "q095": "Pro costs $29 per month per workspace."}  # true, but not in prompt-only's three documents
+    runs = {name: run_eval(items.values(), lambda item, e=e: Reply(answers[item.id], evidence=e))
+            for name, e in shown.items()}
+    for run in runs.values():  # the same evidence for every strategy: the same verdict on the same answer
+        pro, linux = run.records  # dev order: q095, q121
+        assert linux.unsupported == ["linux app"] and linux.hallucinated
+        assert pro.unsupported == [] and not pro.hallucinated
+        assert run.summary.hallucination_rate == 0.5
+    # the per-strategy check is kept under its own name; against three documents the true price "is invented"
+    assert [r.hallucinated_shown for r in runs["prompt-only"].records] == [True, True]
+    assert [r.hallucinated_shown for r in runs["fine-tuned"].records] == [False, True]
+    assert runs["prompt-only"].summary.hallucination_rate_shown == 1.0
+    denied = "No, there is no Linux desktop app; Linux users can use the API."
+    assert not run_eval([items["q121"]], lambda item: denied).records[0].hallucinated
+
+
+def test_the_knowledge_base_of_the_freshness_rerun_is_the_updated_one():
+    item = next(i for i in load_eval("dev") if i.id == "q095")
+    answer = "Pro costs $35 per month per workspace."
+    assert run_eval([item], lambda item: answer).records[0].unsupported == ["$35"]
+    assert run_eval([item], lambda item: answer, facts="updated").records[0].unsupported == []
+    assert run_eval([item], lambda item: answer, kb="Pro: $35/month").records[0].unsupported == []
 
 
 @pytest.mark.parametrize("text", [
@@ -192,3 +289,20 @@ def test_comparison_rows_and_table():
     assert "| v2 | 0.00 | 1.00 |" in lines[3] and "3,075" in lines[3]
     assert format_table([]) == "(no rows)"
     assert format_table([{"kb": 1, "x": 0.5}], {"x": "{:.0%}"}) == "| kb | x |\n|---|---|\n| 1 | 50% |"
+
+
+def test_cache_tokens_are_read_from_the_usage_and_priced_both_ways():
+    from anthropic.types import Message, TextBlock, Usage
+
+    message = Message(id="msg_1", type="message", role="assistant", model="claude-sonnet-4-6",
+                      content=[TextBlock(type="text", text="Pro costs $29/month.")], stop_reason="end_turn",
+                      stop_sequence=None, usage=Usage(input_tokens=20, output_tokens=10,
+                                                      cache_read_input_tokens=4980, cache_creation_input_tokens=0))
+    reply = as_reply(message)
+    assert (reply.input_tokens, reply.cache_read_input_tokens, reply.cache_creation_input_tokens) == (20, 4980, 0)
+    record = run_eval(ITEMS[:1], lambda item: message).records[0]
+    assert record.prompt_tokens == 5000
+    assert record.cost_usd == pytest.approx(costs.cost_per_query("claude-sonnet-4-6", 5000, 10))  # no caching
+    assert record.cost_cached_usd == pytest.approx((20 * 3 + 4980 * 0.30 + 10 * 15) / 1e6)
+    s = run_eval(ITEMS[:1], lambda item: message).summary
+    assert s.mean_cache_read_tokens == 4980 and s.cost_per_query_cached < s.cost_per_query

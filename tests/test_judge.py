@@ -31,6 +31,7 @@ class ScriptedClaude:
     def __init__(self, *texts: str):
         self.texts = list(texts)
         self.requests: list[dict] = []
+        self.usage: dict = {}  # extra usage fields, e.g. cache reads
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         assert request.url.path == "/v1/messages"
@@ -40,7 +41,7 @@ class ScriptedClaude:
         return httpx2.Response(200, json={
             "id": f"msg_{len(self.requests)}", "type": "message", "role": "assistant", "model": body["model"],
             "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": 100 + len(self.requests), "output_tokens": 7}})
+            "usage": {"input_tokens": 100 + len(self.requests), "output_tokens": 7, **self.usage}})
 
     def client(self) -> anthropic.Anthropic:
         return anthropic.Anthropic(api_key="test", base_url="http://claude.test", max_retries=0,
@@ -55,9 +56,12 @@ def test_judge_sends_evidence_question_and_answer_and_reads_the_verdict():
     assert verdict.unsupported == ["Refunds are available for any reason."]
     assert verdict.hallucinated and (verdict.input_tokens, verdict.output_tokens) == (101, 7)
     sent = server.requests[0]
-    assert sent["model"] == FAST_MODEL and sent["system"] == JUDGE_SYSTEM
+    assert sent["model"] == FAST_MODEL and sent["system"][0] == {"type": "text", "text": JUDGE_SYSTEM}
+    # the evidence (the knowledge base in run_eval) is its own system block, marked for prompt caching
+    assert sent["system"][1] == {"type": "text", "text": "<evidence>\nRefunds within 14 days [billing].\n</evidence>",
+                                 "cache_control": {"type": "ephemeral"}}
     content = sent["messages"][0]["content"]
-    assert "Refunds within 14 days [billing]." in content and "Can I get a refund?" in content
+    assert "Can I get a refund?" in content and "Refunds within 14 days" not in content
     assert "<answer>\nYes, refunds are available for any reason.\n</answer>" in content
 
 
@@ -90,6 +94,9 @@ def test_run_eval_reports_the_judge_beside_the_deterministic_check():
     server = ScriptedClaude('{"unsupported": []}', '{"unsupported": ["for any reason"]}')
     run = run_eval(items, lambda item: Reply(answers[item.id], evidence=evidence), judge=make_judge(server.client()))
     assert len(server.requests) == 2
+    # the judge reads the knowledge base (the same for every strategy), not what the strategy was shown
+    judged = [r["system"][1]["text"] for r in server.requests]
+    assert judged[0] == judged[1] and "# The Pro plan [plan-pro]" in judged[0] and evidence not in judged[0]
     assert [r.judge_unsupported for r in run.records] == [[], ["for any reason"], []]
     # The deterministic check finds no claim to fault in q2 ("14" is in the evidence): the two disagree once.
     assert [r.hallucinated for r in run.records] == [False, False, False]
@@ -117,3 +124,20 @@ def test_compare_judge_offline_stops_before_answering_anything(monkeypatch, caps
     err = capsys.readouterr().err
     assert "labkit compare: the LLM judge runs only with Claude: set ANTHROPIC_API_KEY" in err
     assert "strategies x" not in err
+
+
+def test_the_judge_reports_cache_reads_and_is_calibrated_against_the_labels():
+    from labkit.calibration import agreement, calibrate, judge_hallucination, load_labels
+
+    rows = [r for r in load_labels() if r.id in ("h001", "h002", "h031", "h032", "h069")]  # h069 refuses
+    server = ScriptedClaude('{"unsupported": []}', '{"unsupported": ["$12 per month"]}', '{"unsupported": []}',
+                            '{"unsupported": []}')
+    got = calibrate(judge_hallucination(make_judge(server.client())), rows)
+    assert len(server.requests) == 4  # the refusal is not judged, as in run_eval
+    # the scripted judge misses h032's worded invention ("online 24/7 for every plan"): 1 of 2 found
+    assert got == agreement([False, True, False, False, False], [r.hallucinated for r in rows])
+    assert (got.tp, got.fn, got.precision, got.recall) == (1, 1, 1.0, 0.5)
+    cached = ScriptedClaude('{"unsupported": []}')
+    cached.usage = {"cache_read_input_tokens": 15000, "cache_creation_input_tokens": 0}
+    verdict = judge_answer(cached.client(), "q", "the knowledge base", "a")
+    assert (verdict.input_tokens, verdict.cache_read_input_tokens) == (101, 15000)

@@ -6,10 +6,12 @@
     verdict.unsupported                        # the statements the judge found no support for
 
 `labkit.evaluate.unsupported_claims` is the course's hallucination check: deterministic, cheap and blind to
-wording (it checks numbers, menu paths, e-mails and URLs). A judge model reads the whole answer instead,
-so it also catches an invented policy written in words ("refunds are available for any reason"), at the
+wording (it checks numbers, menu paths, e-mails, URLs, products and names). A judge model reads the whole
+answer instead, so it also catches an invented policy written in words ("refunds are available for any reason"), at the
 price of being a model: it costs tokens, takes time and can be wrong. The course reports the judge's rate
-*beside* the deterministic one, never instead of it, and counts how often the two agree.
+*beside* the deterministic one, never instead of it, and counts how often the two agree. Both read the same
+evidence for every strategy: the knowledge base the question is about (`labkit.evaluate.run_eval`), which the
+judge's request marks for prompt caching. `labkit.calibration` measures the judge against labelled answers.
 
 Offline the only judge at hand would be the 0.5B local model, whose verdicts are no better than a coin:
 `make_judge` refuses it (JudgeNeedsClaude) rather than print a number that means nothing.
@@ -26,10 +28,10 @@ from labkit.models import FAST_MODEL
 from labkit.prompts import ReplyFormatError, parse_json_reply
 
 JUDGE_SYSTEM = (
-    "You check a customer-support answer against the evidence its author was shown. List every statement of "
-    "fact in the answer (a price, limit, date, menu path, policy, procedure step, contact) that the evidence "
-    "does not support. A refusal or an escalation to a human is not a statement of fact. Rephrasing a "
-    "supported fact is fine. Reply with JSON only, no prose: "
+    "You check a customer-support answer against the evidence (the company's knowledge base). List every "
+    "statement of fact in the answer (a price, limit, date, menu path, product, platform, policy, procedure "
+    "step, contact) that the evidence does not support. A refusal or an escalation to a human is not a "
+    "statement of fact. Rephrasing a supported fact is fine. Reply with JSON only, no prose: "
     '{"unsupported": ["<statement>", ...]} (an empty list when everything is supported).'
 )
 
@@ -49,16 +51,25 @@ class JudgeVerdict:
     unsupported: list[str]
     input_tokens: int
     output_tokens: int
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
 
     @property
     def hallucinated(self) -> bool:
         return bool(self.unsupported)
 
 
-def judge_prompt(question: str, evidence: str, answer: str) -> str:
-    """The user message the judge reads: evidence, question and answer in tagged blocks."""
-    return (f"<evidence>\n{evidence}\n</evidence>\n\n<question>\n{question}\n</question>\n\n"
-            f"<answer>\n{answer}\n</answer>")
+def judge_system(evidence: str) -> list[dict]:
+    """The judge's system prompt: the instructions, then the evidence in its own block marked for prompt
+    caching. `run_eval` passes the same knowledge base for every answer, so Claude writes it to the cache once
+    and reads it at a tenth of the input price afterwards (`labkit.costs`)."""
+    return [{"type": "text", "text": JUDGE_SYSTEM},
+            {"type": "text", "text": f"<evidence>\n{evidence}\n</evidence>", "cache_control": {"type": "ephemeral"}}]
+
+
+def judge_prompt(question: str, answer: str) -> str:
+    """The user message the judge reads: the question and the answer in tagged blocks."""
+    return f"<question>\n{question}\n</question>\n\n<answer>\n{answer}\n</answer>"
 
 
 def parse_verdict(text: str) -> list[str]:
@@ -76,10 +87,11 @@ def parse_verdict(text: str) -> list[str]:
 
 def judge_answer(client: Any, question: str, evidence: str, answer: str, model: str = FAST_MODEL) -> JudgeVerdict:
     """Ask `model` (through `client.messages.create`) which statements of `answer` `evidence` does not support."""
-    message = client.messages.create(model=model, max_tokens=400, system=JUDGE_SYSTEM,
-                                     messages=[{"role": "user", "content": judge_prompt(question, evidence, answer)}])
+    message = client.messages.create(model=model, max_tokens=400, system=judge_system(evidence),
+                                     messages=[{"role": "user", "content": judge_prompt(question, answer)}])
     reply = as_reply(message)
-    return JudgeVerdict(parse_verdict(reply.text), reply.input_tokens, reply.output_tokens)
+    return JudgeVerdict(parse_verdict(reply.text), reply.input_tokens, reply.output_tokens,
+                        reply.cache_read_input_tokens, reply.cache_creation_input_tokens)
 
 
 Judge = Callable[[str, str, str], JudgeVerdict]

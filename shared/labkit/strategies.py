@@ -21,9 +21,10 @@ such dataclass; `compare` and `labkit compare` take it as it is.
 - Hybrid: the seed's hybrid pipeline. The format adapter (format), RAG context (facts) and a guardrail
   prompt (answer only from the context, else escalate).
 
-Evidence for the hallucination check: what each model was shown (system prompt + context + question).
-The fine-tuned model is shown no documents; its evidence is the knowledge base its training tickets were
-written from (the most generous reading: a claim found anywhere in the knowledge base counts as supported).
+Hallucination is judged against the same evidence for every strategy: the knowledge base the question is
+about (`labkit.evaluate.run_eval`). A Reply's `evidence` is what that model was shown (system prompt + context
++ question), for the separate `hallucinated_shown` check; the fine-tuned model is shown no documents, so its
+shown evidence is the knowledge base its training tickets were written from.
 """
 
 from __future__ import annotations
@@ -413,11 +414,12 @@ class Hybrid:
 # Running and comparing
 # ----------------------------------------------------------------------------------------------
 def evaluate(strategy: Strategy, items: Iterable[EvalItem], price_model: str = DEFAULT_MODEL,
-             facts: Literal["current", "updated"] = "current", judge: Judge | None = None) -> EvalRun:
+             facts: Literal["current", "updated"] = "current", judge: Judge | None = None,
+             kb: Sequence[Document] | None = None) -> EvalRun:
     """`labkit.evaluate.run_eval` with the strategy's answer function and format check (and the optional
-    LLM judge of `labkit.judge`)."""
+    LLM judge of `labkit.judge`); kb: the knowledge base hallucination is judged against (None: the course's)."""
     return run_eval(items, strategy.answer, format_check=strategy.format_check, price_model=price_model,
-                    facts=facts, judge=judge)
+                    facts=facts, judge=judge, kb=kb)
 
 
 def compare(strategies: Iterable[Strategy], items: Sequence[EvalItem], price_model: str = DEFAULT_MODEL,
@@ -459,7 +461,7 @@ def measure_freshness(strategies: Iterable[Strategy], items: Sequence[EvalItem],
     results = []
     for strategy in strategies:
         action = strategy.update(docs)
-        run = evaluate(strategy, fresh_items, facts="updated")
+        run = evaluate(strategy, fresh_items, facts="updated", kb=docs)
         by_id = {i.id: i for i in fresh_items}
         old = [key_fact_score(r.answer, by_id[r.id].key_facts) == 1.0 for r in run.records]
         results.append(Freshness(strategy.name, action, len(fresh_items), run.summary.accuracy,

@@ -52,6 +52,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--record", default=None, metavar="PATH.json",
                    help="also write the JSON to PATH.json and the tables to PATH.md (the recorded run)")
+    p.add_argument("--save-answers", metavar="PATH", default=None,
+                   help="also write every answer (text, what the model was shown, tokens) as JSON lines to PATH, "
+                        "to re-score later (bench/metric_fixes.py)")
     p.set_defaults(func=run_compare)
 
 
@@ -98,6 +101,9 @@ def run_compare(args: argparse.Namespace) -> int:
     if not args.no_freshness and any(i.updated_key_facts for i in items):
         fresh = st.measure_freshness(strategies, items)
         _log("freshness: " + "; ".join(f"{f.strategy}: {f.action}" for f in fresh))
+    if args.save_answers:
+        save_answers(args.save_answers, args.split, strategies, runs, fresh)
+        _log(f"answers written to {args.save_answers}")
     effort, volume = {}, []
     if not args.no_effort:
         from labkit.effort import iteration_times, setup_times
@@ -308,3 +314,25 @@ def record_row(record: Any) -> dict:
 def _no_nan(row: dict) -> dict:
     """NaN (a rate with no question to count) as JSON null: NaN is not valid JSON."""
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+
+
+def save_answers(path: str, split: str, strategies: list, runs: dict, fresh: list) -> None:
+    """One JSON line per answer of the comparison and of the freshness re-run: what re-scoring needs. What a
+    model was shown is often the same long prompt for every question, so each distinct text is written once
+    as {"evidence": key, "text": ...} and answers name it by "evidence_key"."""
+    fields = ("id", "answer", "input_tokens", "output_tokens", "cache_read_input_tokens",
+              "cache_creation_input_tokens", "latency_ms", "retrieval_ms")
+    kinds = {s.name: s.kind for s in strategies}
+    keys: dict[str, str] = {}
+    with open(path, "w", encoding="utf-8") as out:
+        for facts, named in (("current", runs), ("updated", {f.strategy: f.run for f in fresh})):
+            for name, run in named.items():
+                for record in run.records:
+                    shown = record.evidence_shown
+                    if shown is not None and shown not in keys:
+                        keys[shown] = f"e{len(keys) + 1}"
+                        out.write(json.dumps({"evidence": keys[shown], "text": shown}, ensure_ascii=False) + "\n")
+                    row = {"split": split, "facts": facts, "strategy": name, "kind": kinds[name],
+                           **{f: getattr(record, f) for f in fields},
+                           "evidence_key": None if shown is None else keys[shown]}
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
