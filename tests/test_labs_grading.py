@@ -1,5 +1,6 @@
 """Every lab works with the grader: its solution scores full marks, and the untouched lab scores 0 and
 executes to the end without a single cell error (checks never raise; demos guard with `attempted`).
+Both are graded the way `labkit grade` grades a learner: in the sandbox, probes inside, checks outside.
 
 Parametrized over solutions/*.ipynb found at run time. The fixture lab (tests/fixtures/grading) is held
 to the same property, so this file asserts something even before the course has solutions.
@@ -32,7 +33,8 @@ def assert_full_and_zero(folder: Path, lab: str, graders: Path, work: Path, time
     zero = grade_submission(SubmissionRef("lab", lab, untouched), settings, 1)
     assert zero.status == "graded", zero.error
     assert zero.points == 0, [(e.exercise, e.message) for e in zero.exercises if e.passed]
-    assert zero.cells == {"timeout": [], "died": [], "error": []}, f"the untouched lab {untouched} stops: {zero.cells}"
+    assert zero.cells == {"timeout": [], "died": [], "error": [], "cap": []}, \
+        f"the untouched lab {untouched} stops: {zero.cells}"
 
 
 def test_fixture_lab_full_marks_and_zero(tmp_path):

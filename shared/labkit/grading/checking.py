@@ -227,8 +227,9 @@ def judge(spec: CheckSpec, fn: Callable, run: ProbeRun | None, forbid: tuple[str
         return failed(_assert_message(exc, spec.title),
                       isinstance(exc, CheckFailed) and "NotImplementedError" in str(exc))
     except Exception as exc:  # noqa: BLE001 - a result of the wrong shape (or a grader bug: logged)
-        print(f"labkit grade: check {spec.name} failed with {exc.__class__.__name__}:\n{traceback.format_exc()}",
-              file=sys.stderr)
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"labkit grade: check {spec.name} ended with {exc.__class__.__name__} ({Path(where.filename).name} "
+              f"line {where.lineno}): the result has an unexpected form, or the check has a bug", file=sys.stderr)
         return failed(f"{spec.title}: the result does not have the expected form")
     return CheckOutcome(spec.name, spec.exercise, True, "", spec.hint)
 

@@ -11,8 +11,10 @@ job (JSON) from stdin before any learner code runs, then:
 
 Events, one JSON object per line: {"event": "cell", "index", "status", "seconds", "error"},
 {"event": "probe", "name", "status", "text", "seconds"}, {"event": "done", "seconds", "restarts"},
-{"event": "fatal", "error"}. The trusted side treats all of them as claims by the submission: they can
-change that submission's own messages and probe results, which it then checks, and nothing else.
+{"event": "fatal", "error"}, each with the job's token (kept only in this process's memory; the trusted
+side drops lines without it, so learner code that reaches the output pipe cannot add events). The
+trusted side still treats every event as a claim by the submission: it can change that submission's own
+messages and probe results, which are then checked, and nothing else.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ RLIMITS = {"as": "RLIMIT_AS", "fsize": "RLIMIT_FSIZE", "nproc": "RLIMIT_NPROC", 
 
 
 class _Events:
-    def __init__(self, stream) -> None:
-        self.stream = stream
+    """Writes events, each with the job's token (a process that is not the driver cannot know it)."""
+
+    def __init__(self, stream, token: str) -> None:
+        self.stream, self.token = stream, token
 
     def __call__(self, event: str, **fields) -> None:
-        self.stream.write(json.dumps({"event": event, **fields}) + "\n")
+        self.stream.write(json.dumps({"event": event, "token": self.token, **fields}) + "\n")
         self.stream.flush()
 
 
@@ -127,7 +131,7 @@ def main() -> int:
     job = json.loads(sys.stdin.buffer.read())
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    events = _Events(os.fdopen(os.dup(1), "w", encoding="utf-8"))
+    events = _Events(os.fdopen(os.dup(1), "w", encoding="utf-8"), str(job.get("token", "")))
     os.dup2(2, 1)  # anything else printed goes to stderr, never into the events
     _no_dump()
     set_limits(job.get("rlimits", {}))
@@ -140,4 +144,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)  # not an interpreter shutdown: it would wait for a channel thread a dead kernel left stuck

@@ -19,7 +19,9 @@ time limit, timeout handling and restart; its result is read from the execution'
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from labkit.grading.probing import MIME
 
 SKIP_TAG = "skip-grading"
+WATCHDOG_SLACK = 15.0  # seconds past a cell's limit (and grace) after which nbclient is not waited for
 TIMEOUT_ENAME = "LabkitCellTimeout"  # the error nbclient reports for a cell it interrupted on timeout
 
 
@@ -108,9 +111,15 @@ class Runner:
                 "by labkit grade)\n"))]
 
     async def _run_cell(self, cell, index: int) -> bool:
-        """Execute one cell; False when it timed out (raises DeadKernelError when the kernel died)."""
+        """Execute one cell; False when it timed out (raises DeadKernelError when the kernel died, or when
+        nbclient itself got no answer well past the limit: a kernel that wrote garbage into its own
+        sockets before dying can leave nbclient waiting forever)."""
         self.reply = {}
-        await self.client.async_execute_cell(cell, index)
+        try:
+            await asyncio.wait_for(self.client.async_execute_cell(cell, index),
+                                   timeout=self.limit + 2 * self.grace + WATCHDOG_SLACK)
+        except TimeoutError:
+            raise DeadKernelError("the kernel stopped answering") from None
         return self.reply.get("content", {}).get("ename") != TIMEOUT_ENAME
 
     async def _run_aside(self, source: str, index: int) -> tuple[bool, nbformat.NotebookNode]:
@@ -208,7 +217,11 @@ class Runner:
     async def fresh_kernel(self) -> None:
         await self.client.km.restart_kernel(now=True)
         if self.client.kc is not None:
-            self.client.kc.stop_channels()
+            # stop_channels joins the channels' thread, which never returns when the old kernel wrote
+            # garbage into its sockets before dying: give it a few seconds, then leave it (a daemon thread)
+            stopper = threading.Thread(target=self.client.kc.stop_channels, daemon=True)
+            stopper.start()
+            stopper.join(5)
             self.client.kc = None
         await self.client.async_start_new_kernel_client()
 

@@ -70,7 +70,7 @@ class SubmissionResult:
     status: str = "graded"          # "graded" | "error" (could not be graded; every exercise scores 0)
     error: str = ""
     exercises: list[ExerciseScore] = field(default_factory=list)
-    cells: dict[str, list[int]] = field(default_factory=dict)   # {"timeout": [...], "error": [...], ...}
+    cells: dict[str, list[int]] = field(default_factory=dict)   # {"timeout", "died", "error", "cap": [indices]}
     seconds: float = 0.0
     restarts: int = 0
     sandbox: str = ""               # "bubblewrap", "bubblewrap, no cgroup" or "none"
@@ -297,7 +297,8 @@ def _score(run, exercises: list[Exercise], grader: Grader, copy: Path, settings:
         problem = f"the sandbox ended early (exit code {run.returncode})"
     outcomes = run_checks(grader, probes, f" after {settings.timeout:g} s")
     result.exercises = score(exercises, outcomes, cells, learner_exercise_cells(copy), problem)
-    result.cells = {s: sorted(i for i, c in cells.items() if c.status == s) for s in ("timeout", "died", "error")}
+    result.cells = {s: sorted(i for i, c in cells.items() if c.status == s)
+                    for s in ("timeout", "died", "error", "cap")}
     result.error = problem
     result.sandbox = ("bubblewrap" if settings.sandbox else "none") + ("" if run.cgroup else ", no cgroup")
     result.peak_memory_mb = run.peak_memory_mb

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -47,7 +48,8 @@ INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubble
 class Limits:
     """What one submission may use. Defaults and why: docs/instructor_guide.md, "Limits"."""
     seconds: float = 600.0    # wall clock for the whole submission (execution and probes)
-    memory_mb: int = 3072     # all its processes together (cgroup); also the address space of each one
+    memory_mb: int = 3072     # all its processes together (cgroup)
+    address_space_mb: int = 3072  # each process's virtual memory (so a 3 GiB allocation always fails)
     file_mb: int = 1024       # the largest file it may write (the course model is 0.5 GB)
     processes: int = 256      # tasks: processes and threads (a kernel alone has ~30 threads)
     tmp_mb: int = 512         # /tmp, and /dev/shm
@@ -208,7 +210,17 @@ class SandboxRun:
     leftover: int = 0           # processes still in its cgroup after it ended (then killed)
 
 
-def _read_events(stream, run: SandboxRun, limit: int, stop: threading.Event) -> None:
+def rlimits(limits: Limits, cgroup: bool, sandbox: bool) -> dict[str, int | None]:
+    """Per-process limits the driver sets before any learner code runs. The process count is left to
+    the cgroup when there is one; without, RLIMIT_NPROC applies only where the sandbox has a uid of its
+    own (root drops to nobody), since it counts every process of that uid."""
+    mb = 2**20
+    nproc = None if cgroup or not (sandbox and _is_root()) else limits.processes
+    return {"as": limits.address_space_mb * mb, "fsize": limits.file_mb * mb, "nofile": 1024, "core": 0,
+            "nproc": nproc}
+
+
+def _read_events(stream, run: SandboxRun, limit: int, stop: threading.Event, token: str) -> None:
     total = 0
     for line in iter(lambda: stream.readline(limit + 1), b""):
         total += len(line)
@@ -220,7 +232,7 @@ def _read_events(stream, run: SandboxRun, limit: int, stop: threading.Event) -> 
             event = json.loads(line)
         except (ValueError, RecursionError):
             continue
-        if isinstance(event, dict) and isinstance(event.get("event"), str):
+        if isinstance(event, dict) and isinstance(event.get("event"), str) and event.get("token") == token:
             run.events.append(event)
     for _ in iter(lambda: stream.read(1 << 16), b""):  # drain whatever follows an overflow
         pass
@@ -244,6 +256,8 @@ def run_job(job: dict, mounts: Mounts, limits: Limits, *, sandbox: bool = True, 
     run = SandboxRun()
     group = cgroups.create(f"{os.getpid()}-{name}", limits.memory_mb * 2**20, limits.processes)
     run.cgroup = group.kind if group else ""
+    token = secrets.token_hex(16)  # events without it are not the driver's (labkit.grading.driver)
+    job = {**job, "token": token, "rlimits": rlimits(limits, cgroup=group is not None, sandbox=sandbox)}
     argv = [sys.executable, "-I", "-m", "labkit.grading.driver"]
     venv_bin = str(Path(sys.executable).parent)
     if sandbox:
@@ -265,7 +279,7 @@ def run_job(job: dict, mounts: Mounts, limits: Limits, *, sandbox: bool = True, 
         if group:
             group.remove()
         raise SandboxUnavailable(f"could not start the sandbox: {exc}") from exc
-    readers = [threading.Thread(target=_read_events, args=(proc.stdout, run, limits.output_mb * 2**20, stop)),
+    readers = [threading.Thread(target=_read_events, args=(proc.stdout, run, limits.output_mb * 2**20, stop, token)),
                threading.Thread(target=_read_tail, args=(proc.stderr, run))]
     for t in readers:
         t.start()
