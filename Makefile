@@ -30,10 +30,12 @@ test: $(STAMP)
 labs: $(STAMP)
 	$(VENV)/bin/labkit labs build
 
-# Grade a class: `make grade SUBMISSIONS=path/to/class` (one sub-folder per learner); reports in build/.
+# Grade a class: `make grade SUBMISSIONS=path/to/class` (one sub-folder per learner), each submission in a
+# bubblewrap sandbox (apt-get install bubblewrap); reports and one feedback file per learner in build/.
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
-	$(VENV)/bin/labkit grade $(SUBMISSIONS) -j 2 --json build/grades.json --csv build/grades.csv --junit build/grades.xml
+	$(VENV)/bin/labkit grade $(SUBMISSIONS) -j 2 --json build/grades.json --csv build/grades.csv --junit build/grades.xml \
+		--feedback build/feedback
 
 # Module 3's full LoRA run (120 tickets, 40 steps, 20 held out) and its before/after table; the run record
 # (run.json next to the adapter in the labkit cache) is what lesson 03 shows. Measured: 856 s CPU in all.

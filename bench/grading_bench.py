@@ -7,7 +7,10 @@ JUnit reports. The same class is graded in the sandbox (the default) and with --
 --repeat times, so the difference of the medians is the sandbox's cost per submission on this machine.
 tests/test_grading.py runs a 6-learner version (sandbox only).
 
-    .venv/bin/python bench/grading_bench.py [--n 30] [--jobs 2] [--timeout 5] [--repeat 3]
+    .venv/bin/python bench/grading_bench.py [--n 30] [--jobs 2] [--timeout 5] [--repeat 3] [--labs]
+
+--labs first grades each course solution once each way (seconds, points and the sandbox's peak memory,
+which is what the memory limit must leave room for).
 """
 
 from __future__ import annotations
@@ -89,13 +92,41 @@ def compare(n: int, jobs: int, timeout: float, repeat: int) -> dict:
             "ratio": round(median[True] / median[False], 2)}
 
 
+def course_labs(timeout: float = 180.0) -> list[dict]:
+    """Each solutions/*.ipynb graded once in the sandbox and once without: seconds, points, peak memory."""
+    rows = []
+    folder = Path(tempfile.mkdtemp(prefix="labkit-grading-labs-"))
+    for solution in sorted((ROOT / "solutions").glob("*.ipynb")):
+        row = {"lab": solution.stem}
+        for sandbox in (True, False):
+            report = folder / f"{solution.stem}-{sandbox}.json"
+            cmd = [sys.executable, "-P", "-m", "labkit.cli", "grade", str(solution), "--timeout", str(timeout),
+                   "--json", str(report), "-q", *([] if sandbox else ["--no-sandbox"])]
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=folder)
+            if proc.returncode != 0:
+                raise RuntimeError(f"labkit grade exited {proc.returncode}: {proc.stderr[-2000:]}")
+            sub = json.loads(report.read_text())["submissions"][0]
+            key = "sandbox" if sandbox else "no_sandbox"
+            row[key] = {"seconds": sub["seconds"], "points": f"{sub['points']:g}/{sub['max_points']:g}",
+                        "peak_memory_mb": sub.get("peak_memory_mb")}
+        rows.append(row)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--labs", action="store_true", help="also grade each course solution both ways")
     args = parser.parse_args()
+    if args.labs:
+        print("course solutions, one submission each (sandbox / no sandbox; peak memory of the sandbox):")
+        for row in course_labs():
+            a, b = row["sandbox"], row["no_sandbox"]
+            print(f"  {row['lab']}: {a['seconds']:.1f} s / {b['seconds']:.1f} s, {a['points']} / {b['points']}, "
+                  f"peak {a['peak_memory_mb']} MB")
     result = compare(args.n, args.jobs, args.timeout, args.repeat)
     first = result["runs"][True][0]
     print(f"labkit grade: {args.n} submissions {first['mix']}, -j {args.jobs}, --timeout {args.timeout:g}, "

@@ -32,8 +32,9 @@ LAB = "04_hybrid_and_decision"
 LABKIT = ROOT / "shared" / "labkit"
 MARKER = "labkit-attack-marker-7f3a"
 SECRET = "hunter2-grader-secret-value"
-pytestmark = pytest.mark.skipif(sandbox.sandbox_problem() is not None,
-                                reason=f"no sandbox here: {sandbox.sandbox_problem()}")
+# Without bubblewrap these skip locally; under CI=true they run (and fail, naming the fix).
+pytestmark = pytest.mark.skipif(sandbox.sandbox_problem() is not None and os.environ.get("CI", "").lower()
+                                not in ("1", "true", "yes"), reason=f"no sandbox: {sandbox.sandbox_problem()}")
 
 # Each attack: (exercise whose cell it replaces, or None to append a cell; the code). {kit}, {batch},
 # {report}, {repo}, {marker} are filled in; the code of an exercise cell keeps the lab's stub after it.
