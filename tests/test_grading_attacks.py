@@ -237,6 +237,26 @@ found = [open(f"/proc/{{p}}/environ", "rb").read().decode(errors="ignore") for p
          if p.isdigit() and os.access(f"/proc/{{p}}/environ", os.R_OK)]
 raise ValueError(repr(dict(os.environ)) + " ".join(found))
 """),
+    # become root again, or someone else (4.1's cell, so a success would be reported)
+    "escalate": ("4.1", """
+import os, subprocess
+escalated = []
+try:
+    os.setuid(0)
+    escalated.append("setuid(0)")
+except OSError:
+    pass
+for cmd in (["sudo", "-n", "true"], ["su", "-c", "true"], ["mount", "-t", "tmpfs", "none", "/grading/in"],
+            ["unshare", "-r", "cat", {kit!r} + "/solutions/04_hybrid_and_decision.ipynb"],
+            ["unshare", "-r", "-m", "sh", "-c", "umount /grading/work && ls /grading/work/.."]):
+    try:
+        if subprocess.run(cmd, capture_output=True, timeout=20).returncode == 0:
+            escalated.append(" ".join(cmd[:2]))
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+if escalated:
+    raise RuntimeError(f"escalated: {{escalated}}")
+"""),
     # spoil labkit's shared cache for later learners
     "cache": (None, """
 import os, pathlib
@@ -339,6 +359,9 @@ def attacked(tmp_path_factory):
     for name in ATTACKS:
         _attacker(name, batch / name / f"{LAB}.ipynb", fill)
     _honest(batch, kit)
+    (batch / "linked_notebook").mkdir()  # links to the solution: a notebook, and a whole learner folder
+    (batch / "linked_notebook" / f"{LAB}.ipynb").symlink_to(kit / "solutions" / f"{LAB}.ipynb")
+    (batch / "linked_folder").symlink_to(kit / "solutions")
     for name in ("json.py", "rich.py", "sitecustomize.py", "labkit.py"):  # next to what is graded, and in cwd
         (batch / name).write_text(f"open({fill['marker_file']!r}, 'a').write('imported by the grader')\n")
         (batch / "plant_modules" / name).write_text((batch / name).read_text())
@@ -397,6 +420,12 @@ def test_nothing_a_submission_planted_is_imported_by_the_grader(attacked):
     assert not attacked["marker_file"].exists()
 
 
+def test_links_to_the_solution_are_error_rows(attacked):
+    for learner in ("linked_notebook", "linked_folder"):
+        row = attacked["rows"][learner]
+        assert row["status"] == "error" and row["points"] == 0 and "symbolic link" in row["error"], row
+
+
 def test_forged_results_are_not_taken(attacked):
     assert _ex(attacked["rows"]["forge_events"], "4.5")["message"] == "not attempted yet"
 
@@ -417,6 +446,10 @@ def test_calling_the_reference_implementation_scores_nothing(attacked):
 def test_three_gib_fail_in_the_kernel_and_in_a_child_while_the_batch_goes_on(attacked):
     assert _ex(attacked["rows"]["memory"], "4.1")["message"].startswith("cell 4 raised MemoryError")
     assert _ex(attacked["rows"]["memory_child"], "4.2")["message"] == "not attempted yet"  # its assert held
+
+
+def test_no_way_back_to_root_or_out_of_the_mounts(attacked):
+    assert _ex(attacked["rows"]["escalate"], "4.1")["message"] == "not attempted yet"
 
 
 def test_no_network_and_limited_processes_and_file_size(attacked):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import types
 from pathlib import Path
 
@@ -160,3 +161,14 @@ def test_every_lab_grader_loads_and_forbids_only_real_functions(solution):
             assert isinstance(getattr(probing.resolve(name), "__func__", probing.resolve(name)),
                               types.FunctionType), f"{spec.name}: {name} is not a Python function of labkit"
     assert os.path.basename(grader.folder) == solution.stem
+
+
+def test_the_grading_process_drops_the_working_directory_and_graded_folders_from_its_path(tmp_path, monkeypatch):
+    from labkit.commands.grading import trusted_sys_path
+
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    kept = str(ROOT / "shared")
+    monkeypatch.setattr("sys.path", ["", ".", str(tmp_path), str(tmp_path / "class" / "alice"), kept])
+    trusted_sys_path([Path("class")])
+    assert sys.path == [kept]
