@@ -140,6 +140,9 @@ def main() -> int:
     print("median seconds per submission by kind (sandbox / no sandbox): " + ", ".join(
         f"{k} {a:.2f}/{b:.2f}" for k, (a, b) in result["by_kind"].items()))
     print(f"peak memory of a sandbox by kind (MB, cgroup): {first['peak_memory_mb_by_kind'] or 'not measured'}")
+    print(f"HEADLINE: labkit grade, {args.n} mixed submissions with -j {args.jobs}: {result['median'][True]:.1f} s in "
+          f"the sandbox, {result['median'][False]:.1f} s without (median of {args.repeat}); the sandbox costs "
+          f"{result['overhead_per_submission']:+.2f} s per submission")
     wrong = {s: [r["wrong"] for r in rs if r["wrong"]] for s, rs in result["runs"].items()}
     print(f"reports: JSON {len(first['results'])} submissions, CSV {first['csv_rows']} rows, "
           f"JUnit {first['junit_suites']} suites; wrong scores: {wrong if any(wrong.values()) else 'none'}")

@@ -30,6 +30,7 @@ BENCHMARKS: list[tuple[str, list[str], float]] = [
     ("local model speed", ["local_model_bench.py", "--skip-transformers"], 240),
     ("model probe", ["probe_models.py"], 360),
     ("course", ["course_bench.py"], 1200),
+    ("grading", ["grading_bench.py", "--repeat", "3"], 600),
 ]
 
 
