@@ -172,3 +172,22 @@ def test_the_grading_process_drops_the_working_directory_and_graded_folders_from
     monkeypatch.setattr("sys.path", ["", ".", str(tmp_path), str(tmp_path / "class" / "alice"), kept])
     trusted_sys_path([Path("class")])
     assert sys.path == [kept]
+
+
+def test_what_a_learner_controls_cannot_slow_the_scorer_or_become_a_formula(tmp_path):
+    import csv
+    import time
+
+    from labkit.grading.checking import MAX_RESULT
+    from labkit.grading.grade import ExerciseScore, SubmissionResult
+    from labkit.grading.report import write_csv
+
+    spec, fn = _spec()
+    assert "larger than" in judge(spec, fn, ProbeRun("ok", "[" + "1," * MAX_RESULT + "1]"), ()).message
+    start = time.monotonic()
+    assert len(redact.public("x" * 50_000_000)) == redact.LIMIT and time.monotonic() - start < 1
+    row = SubmissionResult("=HYPERLINK(\"http://x\")", "99_fixture", "n.ipynb",
+                           exercises=[ExerciseScore("99.1", "t", 0, 1, False, "-1 is wrong")])
+    write_csv([row], tmp_path / "r.csv")
+    (got,) = csv.DictReader((tmp_path / "r.csv").open())
+    assert got["learner"].startswith("'=") and got["message"] == "'-1 is wrong"

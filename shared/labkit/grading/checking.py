@@ -28,6 +28,7 @@ import importlib
 import json
 import math
 import sys
+import threading
 import traceback
 import types
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from labkit.grading.probing import ProbeSpec, probes_of
 __all__ = ["CheckFailed", "Grader", "GraderError", "Outcome", "check", "close", "json_of", "load_grader",
            "run_checks"]
 PROBES, CHECKS, DATA = "probes.py", "checks.py", "data"
+MAX_RESULT = 4 * 2**20   # characters of one probe's result (the course's largest is about 0.3 MB)
 
 
 class GraderError(ValueError):
@@ -104,6 +106,7 @@ class Grader:
 
 
 _LOADED: dict[tuple, Grader] = {}
+_LOADING = threading.Lock()  # grade_all's threads may ask at once; imports touch sys.modules
 
 
 def grader_folder(graders_dir: Path, lab: str) -> Path:
@@ -118,9 +121,10 @@ def load_grader(graders_dir: Path, lab: str, exercises: list[str]) -> Grader:
             raise GraderError(f"no grader for lab {lab}: {folder / name} is missing")
     stamp = tuple((folder / n).stat().st_mtime_ns for n in (PROBES, CHECKS))
     key = (str(folder), stamp, tuple(exercises))
-    if key not in _LOADED:
-        _LOADED[key] = _load(folder, lab, exercises)
-    return _LOADED[key]
+    with _LOADING:
+        if key not in _LOADED:
+            _LOADED[key] = _load(folder, lab, exercises)
+        return _LOADED[key]
 
 
 def _load(folder: Path, lab: str, exercises: list[str]) -> Grader:
@@ -206,6 +210,8 @@ def judge(spec: CheckSpec, fn: Callable, run: ProbeRun | None, forbid: tuple[str
 
     if run is None or run.status != "ok":
         return failed(f"{spec.title}: {_unavailable(run, timeout_note)}")
+    if len(run.text) > MAX_RESULT:  # checks run on this data: keep it to a size they handle quickly
+        return failed(f"{spec.title}: the result is larger than {MAX_RESULT // 2**20} MB")
     try:
         envelope = decode(run.text)
         outcome, forbidden = envelope["outcome"], envelope["forbidden"]

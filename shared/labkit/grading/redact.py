@@ -40,7 +40,8 @@ def quotes(text: str, secret: str) -> bool:
 
 def public(text: str, limit: int = LIMIT, secret: str = "") -> str:
     """`text` fit for a report (see the module docstring)."""
-    text = _SPACE.sub(" ", "".join(ch if ch.isprintable() else " " for ch in str(text))).strip()
+    text = str(text)[: limit * 8]  # what a sandbox sent can be long; nothing past this is shown anyway
+    text = _SPACE.sub(" ", "".join(ch if ch.isprintable() else " " for ch in text)).strip()
     for value in _env_values():
         if value in text:
             text = text.replace(value, "[redacted]")

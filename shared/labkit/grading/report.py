@@ -141,11 +141,18 @@ def csv_rows(results: list[SubmissionResult]) -> list[dict]:
     return rows
 
 
+def _cell(value):
+    """A spreadsheet must not read a learner's folder name or message as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_csv(results: list[SubmissionResult], path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        writer.writerows(csv_rows(results))
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in csv_rows(results))
 
 
 def write_junit(results: list[SubmissionResult], path: Path) -> None:

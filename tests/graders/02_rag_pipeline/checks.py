@@ -84,6 +84,7 @@ def _prompt(out) -> tuple[str, str]:
     pair = out.value
     assert isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(s, str) for s in pair), \
         "build_grounded_prompt should return (system prompt, user message), two strings"
+    assert all(len(s) < 20_000 for s in pair), "the prompt is far longer than three short hits need"  # bounds ELEMENT
     return pair[0], pair[1]
 
 
