@@ -100,7 +100,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 def trusted_sys_path(untrusted: list[Path]) -> None:
     """Like `python -P`: drop the working directory (and any folder inside what is being graded) from
-    sys.path, so nothing a learner put there can be imported by the grading process."""
+    sys.path, so nothing a learner put there can be imported by the grading process from here on.
+    (`python -m labkit.cli` from such a folder has imported modules before this runs: use the `labkit`
+    script or `python -P`, as docs/instructor_guide.md says.)"""
     cwd = Path.cwd().resolve()
     roots = [p.resolve() for p in untrusted]
 
@@ -150,6 +152,7 @@ def run_merge(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
+    trusted_sys_path([Path(p) for p in args.paths])  # before anything else is imported
     if args.paths and args.paths[0] == "merge":
         return run_merge(args)
     from rich.console import Console
@@ -161,7 +164,6 @@ def run_grade(args: argparse.Namespace) -> int:
     from labkit.grading.submissions import UsageError, discover, parse_shard, shard
 
     paths = [Path(p) for p in args.paths]
-    trusted_sys_path(paths)
     err = Console(stderr=True)
     root = project_root()
     solutions = args.solutions or root / "solutions"
