@@ -8,7 +8,7 @@ One module per step (docs/instructor_guide.md tells the whole story):
 - driver, execute (inside the sandbox): execute the notebook in a fresh kernel, then run the probes;
 - probing (authoring API, inside), checking (authoring API, trusted), plain (the data between them):
   a lab's grader is tests/graders/<lab>/probes.py and checks.py;
-- grade: stage, sandbox, score; many submissions at once; redact: text fit for a report;
+- stage, grade: copy a submission for its sandbox; sandbox, then score; many at once; redact: report text;
 - report: table, JSON, CSV, JUnit, feedback per learner, merging shards.
 The command line is labkit.commands.grading.
 """

@@ -31,9 +31,9 @@ from labkit.grading.exercises import Exercise, ExerciseMetadataError, read_exerc
 from labkit.grading.notebooks import NotebookUnreadable, read_cells
 from labkit.grading.redact import public
 from labkit.grading.sandbox import INSIDE, SANDBOX_UID, Limits, Mounts, SandboxUnavailable, run_job, sandbox_problem
+from labkit.grading.stage import stage
 from labkit.grading.submissions import SubmissionRef
 
-MAX_COPY_BYTES, MAX_COPY_FILES = 100 * 1024 * 1024, 2000   # a bigger folder: only the notebook is copied
 CELL_STATUSES = {"ok", "error", "timeout", "died", "skipped", "cap"}
 PROBE_STATUSES = {"ok", "timeout", "died", "error", "missing"}
 
@@ -149,40 +149,6 @@ def score(exercises: list[Exercise], outcomes: list[CheckOutcome], cells: dict[i
         scores.append(ExerciseScore(ex.id, ex.title, 0.0, ex.points, False, public(message), len(checks),
                                     first.hint if first else ""))
     return scores
-
-
-def _folder_files(source: Path) -> list[Path]:
-    """The files to copy with a submission: its folder minus notebooks, hidden files, caches and links;
-    none when the folder is too big to copy for every learner (then the notebook goes alone)."""
-    files, total = [], 0
-    for root, dirs, names in os.walk(source):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("__pycache__", ".ipynb_checkpoints")
-                   and not (Path(root) / d).is_symlink()]
-        for name in names:
-            path = Path(root) / name
-            if path.suffix == ".ipynb" or name.startswith(".") or path.is_symlink() or not path.is_file():
-                continue
-            files.append(path)
-            total += path.stat().st_size
-            if total > MAX_COPY_BYTES or len(files) > MAX_COPY_FILES:
-                return []
-    return files
-
-
-def stage(notebook: Path, dest: Path) -> Path:
-    """Copy the notebook and the files of its folder into dest, readable by the sandbox's uid."""
-    source = notebook.parent
-    dest.mkdir(parents=True, exist_ok=True)
-    for path in [*_folder_files(source), notebook]:
-        target = dest / (path.relative_to(source) if path != notebook else notebook.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-        target.chmod(0o644)
-    for root, dirs, _ in os.walk(dest):
-        for d in dirs:
-            (Path(root) / d).chmod(0o755)
-    dest.chmod(0o755)
-    return dest / notebook.name
 
 
 def _safe(text: str) -> str:
