@@ -257,6 +257,15 @@ for cmd in (["sudo", "-n", "true"], ["su", "-c", "true"], ["mount", "-t", "tmpfs
 if escalated:
     raise RuntimeError(f"escalated: {{escalated}}")
 """),
+    # plain wrong answers: the messages must not give the right ones away
+    "wrong_answers": (None, """
+def recommend(*args, **kwargs):
+    return "hybrid"
+def verdict(low, high, measured):
+    return "maybe"
+def unsupported_numbers(answer, evidence):
+    return ["42"]
+"""),
     # spoil labkit's shared cache for later learners
     "cache": (None, """
 import os, pathlib
@@ -474,6 +483,14 @@ def test_reports_leak_no_environment_and_no_grader_source(attacked):
     messages = [e["message"] for r in attacked["rows"].values() for e in r["exercises"]]
     assert max(len(m) for m in messages) <= 300
     assert _ex(attacked["rows"]["environment"], "4.4")["message"].startswith("cell 14 raised ValueError")
+
+
+def test_messages_never_give_the_expected_value_away(attacked):
+    row = attacked["rows"]["wrong_answers"]
+    messages = " ".join(_ex(row, ex)["message"] for ex in ("4.3", "4.5", "4.6"))
+    assert "is not right" in messages
+    for expected in ("prompt-only", "fine-tuned", "'rag'", "agree", "n/a", "99.5%", "'13'"):
+        assert expected not in messages, expected
 
 
 def test_attacks_took_bounded_time(attacked):
