@@ -307,11 +307,13 @@ def run_job(job: dict, mounts: Mounts, limits: Limits, *, sandbox: bool = True, 
 
 
 def _end(proc: subprocess.Popen, group: cgroups.Cgroup | None) -> None:
-    """SIGKILL the sandbox (bwrap's PID namespace takes every process in it along) and its cgroup."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+    """SIGKILL the sandbox (bwrap's PID namespace takes every process in it along), whatever is left in
+    its process group (all there is without the sandbox, with a process that left the group surviving
+    unless there is a cgroup) and its cgroup."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        if proc.poll() is None:
             proc.kill()
     if group:
         group.kill_all()
