@@ -316,6 +316,14 @@ def _digests(*folders: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 
+def _cache_state() -> dict[str, tuple]:
+    """labkit's shared cache: size and modification time of every file (it holds a 0.5 GB model)."""
+    from labkit.paths import cache_dir
+
+    root = cache_dir()
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def _honest(folder: Path, kit: Path) -> None:
     for learner, source in (("aaa_honest", "solutions"), ("zzz_honest", "solutions"), ("mmm_untouched", "labs")):
         (folder / learner).mkdir(parents=True)
@@ -356,6 +364,7 @@ def attacked(tmp_path_factory):
         shutil.copy(ROOT / sub / f"{LAB}.ipynb", kit / sub)
     shutil.copytree(ROOT / "tests" / "graders" / LAB, kit / "tests" / "graders" / LAB)
     before = _digests(kit, ROOT / "tests" / "graders", ROOT / "solutions", LABKIT)
+    cache_before = _cache_state()
 
     base = top / "baseline" / "class"
     _honest(base, kit)
@@ -387,7 +396,7 @@ def attacked(tmp_path_factory):
     assert again.returncode == 0, again.stderr
     return {"top": top, "kit": kit, "report": report, "rows": _rows(report),
             "baseline": _rows(base.parent / "report.json"), "later": _rows(later.parent / "report.json"),
-            "right_after": right_after, "before": before,
+            "right_after": right_after, "before": before, "cache_before": cache_before,
             "honest_notebooks": honest_notebooks, "batch": batch, "seconds": seconds, "stderr": run.stderr,
             "marker_file": Path(fill["marker_file"])}
 
@@ -416,6 +425,8 @@ def test_honest_learners_score_exactly_as_without_attackers(attacked):
 
 def test_graders_solutions_kit_and_honest_notebooks_are_byte_identical_afterwards(attacked):
     assert _digests(attacked["kit"], ROOT / "tests" / "graders", ROOT / "solutions", LABKIT) == attacked["before"]
+    before, after = attacked["cache_before"], _cache_state()
+    assert {k: v for k, v in after.items() if k in before} == before  # (other jobs may add files to the cache)
     batch = attacked["batch"]
     assert _digests(*(batch / h for h in ("aaa_honest", "zzz_honest", "mmm_untouched"))) == attacked["honest_notebooks"]
 
