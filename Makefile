@@ -27,10 +27,12 @@ test: $(STAMP)
 labs: $(STAMP)
 	$(VENV)/bin/labkit labs build
 
-# Grade a class: `make grade SUBMISSIONS=path/to/class` (one sub-folder per learner); reports in build/.
+# Grade a class: `make grade SUBMISSIONS=path/to/class` (one sub-folder per learner), each submission in a
+# bubblewrap sandbox (apt-get install bubblewrap); reports and one feedback file per learner in build/.
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
-	$(VENV)/bin/labkit grade $(SUBMISSIONS) -j 2 --json build/grades.json --csv build/grades.csv --junit build/grades.xml
+	$(VENV)/bin/labkit grade $(SUBMISSIONS) -j 2 --json build/grades.json --csv build/grades.csv --junit build/grades.xml \
+		--feedback build/feedback
 
 # Train the course's LoRA adapters on the course model and record them (shared/labkit/data/adapters/:
 # <name>.gguf + <name>.json with data hash, losses, time, memory, before/after); commit both.

@@ -31,6 +31,7 @@ BENCHMARKS: list[tuple[str, list[str], float]] = [
     ("workshop server", ["serve_bench.py"], 900),
     ("model probe", ["probe_models.py"], 360),
     ("course", ["course_bench.py"], 1200),
+    ("grading", ["grading_bench.py", "--repeat", "3"], 600),
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.grading.namespace import read_notebook
+from labkit.grading.notebooks import read_notebook
 from labkit.grading.strip import lab_bytes
 
 

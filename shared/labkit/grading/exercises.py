@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labkit.grading.namespace import read_cells
+from labkit.grading.notebooks import read_cells
 
 if TYPE_CHECKING:
     import nbformat

@@ -1,13 +1,16 @@
-"""Grading reports: a table for the terminal, and JSON, CSV and JUnit XML files.
+"""Grading reports: a table for the terminal, JSON, CSV and JUnit XML files, and feedback per learner.
 
 All reports have one entry per learner and lab (a "submission") and, inside it, one per exercise:
-points, max points, pass/fail and a one-line message. A submission that could not be graded (not a
-notebook, unknown lab, no grader tests) has status "error", its message, and every exercise at 0.
-- JSON: {"summary": {...}, "submissions": [{learner, lab, notebook, status, error, points, max_points,
-  cells: {timeout, died, error}, seconds, exercises: [{exercise, title, points, max_points, passed,
-  message, tests}]}]}
+points, max points, pass/fail and a one-line public message. A submission that could not be graded (not
+a notebook, unknown lab, two notebooks of one lab) has status "error", its message, and every exercise
+at 0. Warnings about the whole run (graded without a sandbox) are in every report.
+- JSON: {"summary": {...}, "warnings": [...], "shard": "K/N" | null, "submissions": [{learner, lab,
+  notebook, status, error, points, max_points, cells: {timeout, died, error}, seconds, restarts, sandbox,
+  peak_memory_mb, exercises: [{exercise, title, points, max_points, passed, message, tests, hint}]}]};
 - CSV: one row per learner x exercise (an error row without a known lab has an empty exercise);
-- JUnit: one <testsuite> per submission, one <testcase> per exercise (CI systems display these).
+- JUnit: one <testsuite> per submission, one <testcase> per exercise (CI systems display these);
+- feedback: FOLDER/<learner>.md, to hand back: each lab, each exercise, points, message and hint.
+`read_json` and `merge` join the JSON reports of several shards (`labkit grade merge`).
 """
 
 from __future__ import annotations
@@ -27,15 +30,102 @@ def _num(x: float) -> int | float:
     return int(x) if float(x).is_integer() else round(x, 2)
 
 
+NO_SANDBOX = ("graded WITHOUT a sandbox (--no-sandbox): learner code could read the graders and solutions, "
+              "change other learners' grades and reach the network; trust these grades only for notebooks you trust")
+
+
+def run_warnings(results: list[SubmissionResult]) -> list[str]:
+    """Warnings about how the run was made, from the rows themselves."""
+    warnings = []
+    if any(r.sandbox.startswith("none") for r in results):
+        warnings.append(NO_SANDBOX)
+    if any(r.sandbox.endswith("no cgroup") for r in results):
+        warnings.append("no cgroup could be created: memory is limited per process (address space), not for "
+                        "all of a submission's processes together")
+    return warnings
+
+
 def summary(results: list[SubmissionResult]) -> dict:
     return {"submissions": len(results), "graded": sum(r.status == "graded" for r in results),
             "errors": sum(r.status == "error" for r in results),
             "points": _num(sum(r.points for r in results)), "max_points": _num(sum(r.max_points for r in results))}
 
 
-def write_json(results: list[SubmissionResult], path: Path) -> None:
-    data = {"summary": summary(results), "submissions": [r.to_dict() for r in results]}
+def write_json(results: list[SubmissionResult], path: Path, shard: str | None = None) -> None:
+    data = {"summary": summary(results), "warnings": run_warnings(results), "shard": shard,
+            "submissions": [r.to_dict() for r in results]}
     Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+class ReportError(ValueError):
+    """A JSON report cannot be merged; the message names the file."""
+
+
+def read_json(path: Path) -> tuple[list[SubmissionResult], str | None]:
+    """(submissions, shard) of a report written by write_json."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [SubmissionResult.from_dict(s) for s in data["submissions"]], data.get("shard")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReportError(f"{path}: not a labkit grade JSON report ({exc.__class__.__name__}: {exc})") from exc
+
+
+def merge(paths: list[Path]) -> tuple[list[SubmissionResult], list[str]]:
+    """All submissions of the reports, in learner order; problems: a submission in two reports (it is
+    kept once), shards that are missing or mixed."""
+    results, seen, shards, problems = [], {}, {}, []
+    for path in paths:
+        rows, shard = read_json(path)
+        if shard:
+            shards.setdefault(shard.split("/")[-1], set()).add(shard)
+        for r in rows:
+            key = (r.learner, r.lab, r.notebook)
+            if key in seen:
+                problems.append(f"{r.learner} / {r.lab} is in both {seen[key]} and {path}: kept once")
+                continue
+            seen[key] = path
+            results.append(r)
+    if len(shards) > 1:
+        problems.append(f"the reports come from different shardings: {sorted(shards)} shards")
+    for n, got in shards.items():
+        missing = [f"{k}/{n}" for k in range(1, int(n) + 1) if f"{k}/{n}" not in got]
+        if missing:
+            problems.append(f"shard(s) {', '.join(missing)} missing: those learners are not in the merged report")
+    return sorted(results, key=lambda r: (r.learner, r.lab or "", r.notebook)), problems
+
+
+def feedback_markdown(learner: str, results: list[SubmissionResult]) -> str:
+    """One learner's feedback: per lab, the score, then each exercise with points, message and hint."""
+    lines = [f"# Feedback for {learner}", ""]
+    for r in results:
+        lines += [f"## Lab {r.lab or '(unknown)'}: {_num(r.points)}/{_num(r.max_points)} points", ""]
+        if r.status == "error":
+            lines += [f"This notebook could not be graded: {r.error}", ""]
+        lines += ["| exercise | points | result |", "|---|---|---|"]
+        for e in r.exercises:
+            result = "passed" if e.passed else (e.message or "not passed").replace("|", "\\|")
+            lines.append(f"| {e.exercise} {e.title} | {_num(e.points)}/{_num(e.max_points)} | {result} |")
+        hints = [(e.exercise, e.hint) for e in r.exercises if not e.passed and e.hint]
+        if hints:
+            lines += ["", "Hints:", *[f"- {ex}: {hint}" for ex, hint in hints]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_feedback(results: list[SubmissionResult], folder: Path) -> list[Path]:
+    """FOLDER/<learner>.md for every learner (file names made safe); the files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    by_learner: dict[str, list[SubmissionResult]] = {}
+    for r in results:
+        by_learner.setdefault(r.learner, []).append(r)
+    written = []
+    for learner, rows in sorted(by_learner.items()):
+        name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in learner).strip(".") or "learner"
+        path = folder / f"{name}.md"
+        path.write_text(feedback_markdown(learner, sorted(rows, key=lambda r: r.lab or "")), encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def csv_rows(results: list[SubmissionResult]) -> list[dict]:
@@ -51,11 +141,18 @@ def csv_rows(results: list[SubmissionResult]) -> list[dict]:
     return rows
 
 
+def _cell(value):
+    """A spreadsheet must not read a learner's folder name or message as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_csv(results: list[SubmissionResult], path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        writer.writerows(csv_rows(results))
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in csv_rows(results))
 
 
 def write_junit(results: list[SubmissionResult], path: Path) -> None:
@@ -130,3 +227,5 @@ def render_table(results: list[SubmissionResult], console) -> None:
         console.print(table)
     s = summary(results)
     console.print(f"{s['submissions']} submission(s): {s['graded']} graded, {s['errors']} could not be graded")
+    for warning in run_warnings(results):
+        console.print(f"[bold red]warning:[/bold red] {escape(warning)}")

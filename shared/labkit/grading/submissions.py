@@ -10,7 +10,13 @@
 
 The lab of a notebook is `--lab` if given, else its stem when that is a lab's name (`01_prompting.ipynb`),
 else the one lab name the stem contains (`alice_01_prompting.ipynb`). A notebook whose lab cannot be told
-becomes an error row naming the fix. Hidden folders, `.ipynb_checkpoints` and `__pycache__` are skipped.
+becomes an error row naming the fix. Two notebooks of the same lab in one learner's folder are one error
+row naming both (which one counts is the learner's call, not the grader's). A notebook or learner folder
+that is a symbolic link is an error row too (in a learner's repository it could point at the solutions).
+Hidden folders, `.ipynb_checkpoints` and `__pycache__` are skipped.
+
+`shard(refs, k, n)` is the k-th of n deterministic slices of a class (whole learners, dealt round-robin
+in name order), so CI jobs can grade a large class in parallel and `labkit grade merge` joins them.
 """
 
 from __future__ import annotations
@@ -48,10 +54,15 @@ def _visible(path: Path) -> bool:
 
 
 def _notebooks(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.ipynb") if p.is_file() and _visible(p))
+    return sorted(p for p in folder.glob("*.ipynb") if (p.is_file() or p.is_symlink()) and _visible(p))
+
+
+LINK = "is a symbolic link: hand in the notebook itself (a link could point at anything, the solutions too)"
 
 
 def _ref(learner: str, notebook: Path, labs: list[str], lab: str | None) -> SubmissionRef:
+    if notebook.is_symlink():
+        return SubmissionRef(learner, lab or infer_lab(notebook.stem, labs), notebook, f"{notebook.name} {LINK}")
     found = lab or infer_lab(notebook.stem, labs)
     if found is None:
         known = ", ".join(labs) or "none"
@@ -69,6 +80,8 @@ def discover(paths: list[Path], labs: list[str], lab: str | None = None) -> tupl
     for path in map(Path, paths):
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
+        if path.is_symlink():
+            raise UsageError(f"{path} is a symbolic link (to {path.resolve()}): give that path itself if you mean it")
         if path.is_file():
             if path.suffix != ".ipynb":
                 raise UsageError(f"{path}: not a notebook (.ipynb)")
@@ -78,6 +91,9 @@ def discover(paths: list[Path], labs: list[str], lab: str | None = None) -> tupl
         found = [_ref(nb.stem, nb, labs, lab) for nb in _notebooks(path)]
         flat = bool(found)
         for sub in sorted(p for p in path.iterdir() if p.is_dir() and _visible(p)):
+            if sub.is_symlink():  # a learner "folder" that is really somewhere else
+                found.append(SubmissionRef(sub.name, lab, None, f"{sub} is a symbolic link to a folder: not graded"))
+                continue
             notebooks = _notebooks(sub)
             found += [_ref(sub.name, nb, labs, lab) for nb in notebooks]
             if not notebooks and flat:  # a data folder next to the learners' notebooks
@@ -90,4 +106,42 @@ def discover(paths: list[Path], labs: list[str], lab: str | None = None) -> tupl
     unique = list({(r.learner, str(r.notebook.resolve()) if r.notebook else r.problem): r for r in refs}.values())
     if not unique:
         raise UsageError("nothing to grade: " + "; ".join(warnings))
-    return unique, warnings
+    return one_per_lab(unique), warnings
+
+
+def one_per_lab(refs: list[SubmissionRef]) -> list[SubmissionRef]:
+    """Merge a learner's several notebooks of one lab (in one folder) into a single error row."""
+    groups: dict[tuple, list[SubmissionRef]] = {}
+    for r in refs:
+        key = (r.learner, r.lab, str(r.notebook.resolve().parent)) if r.lab and r.notebook and not r.problem else id(r)
+        groups.setdefault(key, []).append(r)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        names = ", ".join(sorted(r.notebook.name for r in group))
+        first = min(group, key=lambda r: r.notebook.name)
+        out.append(SubmissionRef(first.learner, first.lab, first.notebook,
+                                 f"{len(group)} notebooks of lab {first.lab} in {first.notebook.parent}: {names}; "
+                                 "hand in exactly one"))
+    return out
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """"2/4" -> (2, 4); raises UsageError unless 1 <= K <= N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard {text}: expected K/N, like 2/4") from None
+    if not 1 <= k <= n:
+        raise UsageError(f"--shard {text}: need 1 <= K <= N")
+    return k, n
+
+
+def shard(refs: list[SubmissionRef], k: int, n: int) -> list[SubmissionRef]:
+    """The learners of slice k (1-based) of n: learners sorted by name, dealt round-robin; every
+    submission of a learner is in the same slice, so each slice writes whole feedback files."""
+    learners = sorted({r.learner for r in refs})
+    mine = {name for i, name in enumerate(learners) if i % n == k - 1}
+    return [r for r in refs if r.learner in mine]

@@ -1,0 +1,111 @@
+"""Probes for lab 03 (fine-tuning data), run in the sandbox after the learner's notebook.
+
+Inputs only; the expected values are in checks.py.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+from labkit.data import load_tickets
+from labkit.grading.probing import attempt, probe
+
+SYSTEM = {"role": "system", "content": "You are AcmeCorp support."}
+
+
+def row(user: str, reply: str = "Sure.", system: bool = True) -> dict:
+    return {"messages": ([SYSTEM] if system else []) + [{"role": "user", "content": user},
+                                                          {"role": "assistant", "content": reply}]}
+
+
+# --------------------------------------------------------------------------------- 3.1 validator
+LINES = [
+    json.dumps(row("Hi")),
+    json.dumps({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}),
+    '{"messages": [{"role": "user"',
+    "not json at all",
+    '{"conversation": []}',
+    "[1, 2]",
+    json.dumps({"messages": [SYSTEM, {"role": "user", "content": "Hi"}]}),
+]
+VALIDATORS = ["labkit.finetune.validate.validate", "labkit.finetune.validate.check_example"]
+
+
+@probe("3.1", forbid=VALIDATORS)
+def errors_of_lines(nb):
+    return [attempt(nb.find_errors, line) for line in LINES]
+
+
+@probe("3.1", forbid=VALIDATORS)
+def errors_of_the_raw_file(nb):
+    """The line numbers the learner's validator flags in the raw tickets file."""
+    raw = load_tickets(raw=True)
+    return [i for i, line in enumerate(raw, 1) if line.strip() and nb.find_errors(line)]
+
+
+# --------------------------------------------------------------------------------- 3.2 dedupe
+DUPLICATES = [row("Reset my password", "a"), row("Export my data"), row("Reset my password", "b"),
+              row("  RESET my password?!"), row("Reset my passwords")]
+DEDUPERS = ["labkit.finetune.dedupe", "labkit.finetune.find_duplicates"]
+
+
+@probe("3.2", forbid=DEDUPERS)
+def dedupe_rows(nb):
+    return attempt(nb.dedupe, DUPLICATES)
+
+
+@probe("3.2", forbid=DEDUPERS)
+def dedupe_tickets(nb):
+    tickets = load_tickets()
+    return {"once": attempt(nb.dedupe, tickets), "twice": attempt(nb.dedupe, tickets + tickets[:5])}
+
+
+# --------------------------------------------------------------------------------- 3.3 scrub
+SCRUB_TEXTS = ["write to jane.doe+acme@mail.example.co.uk please", "phone 415-555-0134 today",
+               "my number is +44 20 7946 0958.", "card 5555-5555-5555-4444 was declined", "card 4111111111111111",
+               "invoice 1234567890123 is wrong", "we have 25 seats and 3 projects"]
+
+
+@probe("3.3", forbid=["labkit.finetune.scrub_text", "labkit.finetune.find_pii", "labkit.finetune.scrub_pii",
+                      "labkit.finetune.luhn_ok"])
+def scrubbed(nb):
+    return [attempt(nb.scrub, text) for text in SCRUB_TEXTS]
+
+
+# --------------------------------------------------------------------------------- 3.4 split
+def split_rows() -> list[dict]:
+    rng = random.Random(1)
+    return [row(f"ticket {i % 25}" + rng.choice(["", "?", "!"]), f"reply {i}") for i in range(100)]
+
+
+@probe("3.4", forbid=["labkit.finetune.split", "labkit.finetune.near_groups"])
+def splits(nb):
+    tickets = load_tickets()[:60]
+    return {"groups": attempt(nb.split_without_leakage, split_rows(), 0.2, 3),
+            "first": attempt(nb.split_without_leakage, tickets, 0.1, 7),
+            "again": attempt(nb.split_without_leakage, tickets, 0.1, 7)}
+
+
+# --------------------------------------------------------------------------------- 3.5 bedrock
+def bedrock_inputs() -> list[dict]:
+    return load_tickets()[:20] + [row("no system", system=False)]
+
+
+@probe("3.5", forbid=["labkit.finetune.to_bedrock"])
+def bedrock_rows(nb):
+    return [attempt(nb.to_bedrock_row, t) for t in bedrock_inputs()]
+
+
+# --------------------------------------------------------------------------------- 3.6 cost
+def chars(messages) -> int:
+    return sum(len(m["content"]) for m in messages)
+
+
+COST_ROWS = [row("x" * 10, "y" * 5), row("x" * 500, "y")]  # 40 and 526 characters with the system prompt
+COST_CASES = [(COST_ROWS, 2, 25.0, 10_000), (COST_ROWS, 1, 1e6, 100), ([], 3, 8.0, 100)]
+
+
+@probe("3.6", forbid=["labkit.finetune.estimate_training_cost", "labkit.finetune.billable_tokens"])
+def costs(nb):
+    return [attempt(nb.estimate_cost, rows, chars, epochs, price, cap) for rows, epochs, price, cap in COST_CASES]
