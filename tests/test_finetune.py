@@ -18,7 +18,7 @@ import pytest
 
 from labkit import finetune as ft
 from labkit.costs import UnknownModelPrice
-from labkit.local_model import LocalModelError
+from labkit.engine import EngineError
 
 ROOT = Path(__file__).parents[1]
 TICKETS = ROOT / "shared/labkit/data/tickets"
@@ -126,7 +126,7 @@ def test_over_token_limit_uses_the_counter_and_the_limit(tmp_path):
     report = ft.validate(path, max_tokens=300, counter="local")
     assert report.lines_with("over_token_limit") == [2]
     assert report.tokens[1] < 300 < report.tokens[2]
-    assert report.counter.startswith("local tokenizer") and "300" in report.problems[0].message
+    assert report.counter.startswith("local model") and "300" in report.problems[0].message
     assert ft.validate(path, max_tokens=10_000, counter="local").ok
 
 
@@ -189,14 +189,15 @@ def test_support_format_explains_what_is_wrong():
 def test_reply_max_tokens_fits_every_trained_reply():
     """The fine-tuned strategies and evaluate_format cap replies at REPLY_MAX_TOKENS: a cap below the trained
     replies' length cuts off Prevention and Source, and the format check then measures the cap, not the model."""
-    from labkit.data import load_tickets
-    from labkit.finetune.validate import REPLY_MAX_TOKENS
-    from labkit.local_model import smollm2_path
-    from labkit.strategies import FineTuned, Hybrid
+    from transformers import AutoTokenizer
 
-    tokenizer = ft.load_tokenizer(str(smollm2_path()))  # the fine-tuned model's own vocabulary
-    longest = max(len(tokenizer.tokenize(t["messages"][-1]["content"].encode(), add_bos=False))
-                  for t in load_tickets())
+    from labkit.data import load_tickets
+    from labkit.engine import model_path
+    from labkit.finetune.validate import REPLY_MAX_TOKENS
+
+    gguf = model_path()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)  # the course model's vocabulary
+    longest = max(len(tokenizer(t["messages"][-1]["content"])["input_ids"]) for t in load_tickets())
     assert 140 < longest < REPLY_MAX_TOKENS
     assert FineTuned.max_tokens == Hybrid.max_tokens == REPLY_MAX_TOKENS
 
@@ -206,7 +207,7 @@ def test_report_table_json_and_details(raw_report):
     text = str(raw_report)
     assert text.startswith("tickets_raw.jsonl: 282 lines, 259 valid examples, 23 lines with errors")
     assert re.search(r"error\s+invalid_json\s+6\s+8, 29, 78, 184, 213, 239", text)
-    assert "counted with local tokenizer" in text
+    assert "counted with local model" in text
     data = json.loads(json.dumps(raw_report.to_dict()))
     assert data["counts"] == raw_report.counts and data["ok"] is False and len(data["problems"]) == 74
     assert raw_report.details().splitlines()[0].startswith("line     4  warning  pii_phone")
@@ -251,32 +252,35 @@ def test_clean_tickets_have_no_problems_at_all():
 
 
 # ------------------------------------------------------------------------------------ token counters
-def test_local_counter_counts_the_chatml_text_without_loading_weights():
-    counter = ft.local_counter()
-    messages = [{"role": "user", "content": "Hello there, my invoice is wrong!"}]
-    ids = ft.load_tokenizer().tokenize(b"<|im_start|>user\nHello there, my invoice is wrong!<|im_end|>\n",
-                                       add_bos=False, special=True)
-    assert counter(messages) == len(ids) == 13
+def test_local_counter_is_the_engines_own_count(local_client):
+    """The local count is llama.cpp's count_tokens for the course model: the chat template included (a
+    conversation without a system message gets Qwen's default one), so it is what the model reads."""
+    counter = ft.local_counter(local_client)
+    hello = [{"role": "user", "content": "Hello there, my invoice is wrong!"}]
+    with_system = [{"role": "system", "content": "Be brief."}, *hello]
+    assert counter.name.startswith("local model (qwen2.5-coder-0.5b")
+    assert counter(hello) == local_client.messages.count_tokens(model="claude-sonnet-4-6", messages=hello).input_tokens
+    assert 10 < counter(with_system) < counter(hello)  # "Be brief." is shorter than Qwen's default system prompt
     assert ft.token_counts([GOOD], counter) == [counter(GOOD["messages"])]
 
 
 def test_claude_counter_calls_count_tokens(local_client):
-    """The Claude path, answered by the local backend's /v1/messages/count_tokens (same tokenizer): the
-    model's chat template adds the 3-token '<|im_start|>assistant\\n' prompt to our ChatML count."""
+    """The Claude path (system to system=, the rest to messages=), here answered by the local engine's
+    count_tokens: the same request as the local counter makes."""
     counter = ft.claude_counter(client=local_client)
     assert counter.name.startswith("Claude count_tokens")
-    assert counter(GOOD["messages"]) == ft.local_counter()(GOOD["messages"]) + 3
+    assert counter(GOOD["messages"]) == ft.local_counter(local_client)(GOOD["messages"])
 
 
 def test_counter_choice_and_fallback(monkeypatch):
-    assert ft.get_counter("auto").name.startswith("local tokenizer")
+    assert ft.get_counter("auto").name.startswith("local model")
     assert ft.get_counter("estimate").name.startswith("estimate")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-used")
     monkeypatch.setattr("labkit.finetune.tokens.claude_counter", lambda: ft.TokenCounter("claude stub", len))
     assert ft.get_counter("auto").name == "claude stub"
 
-    def broken(path=None):
-        raise LocalModelError("no GGUF here")
+    def broken(client=None):
+        raise EngineError("no GGUF here")
 
     monkeypatch.setattr("labkit.finetune.tokens.local_counter", broken)
     fallback = ft.get_counter("local")
@@ -510,7 +514,7 @@ def test_cli_validate_exit_codes_and_output(tmp_path):
     assert clean.returncode == 0, clean.stderr
     data = json.loads(clean.stdout)
     assert data["ok"] and data["problems"] == [] and data["n_valid"] == 390
-    assert data["counter"].startswith("local tokenizer")
+    assert data["counter"].startswith("local model")
 
     tight = labkit("ft", "validate", str(CLEAN), "--max-tokens", "100", "--summary")
     assert tight.returncode == 1 and re.search(r"over_token_limit\s+390\s", tight.stdout)
