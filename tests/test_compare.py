@@ -113,18 +113,32 @@ def small_index():
     return st.kb_index([d for d in load_docs() if d.id in KEEP])
 
 
-def test_prompt_only_fits_the_budget_and_packs_small_documents_first():
+def test_smallest_first_packs_the_most_documents_into_the_budget():
     client = EchoClient()
-    strategy = st.PromptOnly(client, budget=1500)
+    strategy = st.PromptOnly(client, budget=1500, selection="smallest-first")
     assert 0 < strategy.prompt_tokens < 1500 and strategy.included
     docs = sorted(load_docs(), key=lambda d: len(d.text))
     assert docs[0].id in strategy.included  # smallest first
     left_out = [d for d in docs if d.id not in strategy.included]
     more = [d for d in docs if d.id in strategy.included] + left_out[:1]
-    assert client.messages.count_tokens(model="m", system=strategy.build(more), messages=[]).input_tokens >= 1500
+    tokens = client.messages.count_tokens(model="m", system=strategy.system_prompt(more), messages=[]).input_tokens
+    assert tokens >= 1500
     reply = strategy.answer(_item("a", "How much is Pro?", ["$29"]))
     assert reply.evidence == strategy.system and client.calls[-1]["system"] == strategy.system
-    assert st.PromptOnly(client).prompt_tokens < TOKEN_BUDGET
+
+
+def test_the_curated_prompt_carries_what_customers_ask_about(local_client):
+    """The issue's straw man: smallest-first carried changelog, troubleshooting and webhooks but no plan
+    prices. Curated (by the dev questions' gold sources, then ticket volume) carries the plans."""
+    curated = st.PromptOnly(local_client)
+    smallest = st.PromptOnly(local_client, selection="smallest-first")
+    assert curated.prompt_tokens < TOKEN_BUDGET and smallest.prompt_tokens < TOKEN_BUDGET
+    assert {"plans-overview", "plan-pro", "plan-basic", "refunds-policy", "data-export"} <= set(curated.included)
+    assert "$29" in curated.system and "$9" in curated.system
+    assert not {"plans-overview", "plan-pro", "plan-basic"} <= set(smallest.included)
+    whole = st.PromptOnly(local_client, selection="whole-kb")
+    assert len(whole.included) == len(load_docs()) and whole.prompt_tokens > 2 * TOKEN_BUDGET
+    assert (whole.name, whole.role) == ("prompt-only (whole KB)", "prompt-whole-kb")
 
 
 def test_rag_and_hybrid_evidence_is_the_retrieved_context(small_index):

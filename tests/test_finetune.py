@@ -199,7 +199,11 @@ def test_reply_max_tokens_fits_every_trained_reply():
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)  # the course model's vocabulary
     longest = max(len(tokenizer(t["messages"][-1]["content"])["input_ids"]) for t in load_tickets())
     assert 140 < longest < REPLY_MAX_TOKENS
-    assert FineTuned.max_tokens == Hybrid.max_tokens == REPLY_MAX_TOKENS
+    from labkit.adapters import FORMAT
+    from labkit.strategies import FineTuned, Hybrid, PromptFormat
+
+    assert Hybrid.max_tokens == PromptFormat.max_tokens == REPLY_MAX_TOKENS
+    assert FineTuned(client=object(), adapter=FORMAT).max_tokens == REPLY_MAX_TOKENS
 
 
 # --------------------------------------------------------------------------- report presentation

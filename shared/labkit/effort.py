@@ -54,9 +54,9 @@ def training_seconds() -> Estimate:
 
 def setup_times(client: Any = None, repeats: int = 3) -> dict[str, Estimate]:
     """Seconds to build prompt-only, RAG and the fine-tuned model from nothing."""
-    from labkit.strategies import PromptOnly, _client, kb_index
+    from labkit.strategies import PromptOnly, default_client, kb_index
 
-    client = _client(client)
+    client = default_client(client)
     docs = load_docs()
     return {"prompt-only": timed(lambda: PromptOnly(client, docs=docs), repeats),
             "rag": timed(lambda: kb_index(docs), repeats),
@@ -65,9 +65,9 @@ def setup_times(client: Any = None, repeats: int = 3) -> dict[str, Estimate]:
 
 def iteration_times(client: Any = None, repeats: int = 3) -> dict[str, Estimate]:
     """Seconds to apply one changed document: rebuild the prompt, re-index it, retrain."""
-    from labkit.strategies import PromptOnly, _client, kb_index
+    from labkit.strategies import PromptOnly, default_client, kb_index
 
-    client = _client(client)
+    client = default_client(client)
     old = load_docs()
     new = [d for d in load_docs("updated") if d.id == CHANGED_DOC] + [d for d in old if d.id != CHANGED_DOC]
     prompt = PromptOnly(client, docs=old)
@@ -115,9 +115,9 @@ def volume_curve(client: Any = None, questions: int = 8, fractions: Sequence[flo
                  items: Sequence[EvalItem] | None = None) -> list[VolumePoint]:
     """Accuracy of prompt-only and RAG as the knowledge base grows past the prompt budget. At each size the
     questions are `questions` answerable dev questions whose gold sources are all in that knowledge base."""
-    from labkit.strategies import PromptOnly, Rag, _client, evaluate, kb_index, spread
+    from labkit.strategies import PromptOnly, Rag, default_client, kb_index, run, spread
 
-    client = _client(client)
+    client = default_client(client)
     items = list(items) if items is not None else load_eval("dev")
     points = []
     for fraction, docs, tokens in knowledge_subsets(client, fractions):
@@ -126,5 +126,5 @@ def volume_curve(client: Any = None, questions: int = 8, fractions: Sequence[flo
         prompt = PromptOnly(client, docs=docs)
         rag = Rag(kb_index(docs), client)
         points.append(VolumePoint(fraction, tokens, len(docs), len(prompt.included),
-                                  evaluate(prompt, asked), evaluate(rag, asked)))
+                                  run(prompt, asked), run(rag, asked)))
     return points

@@ -1,7 +1,9 @@
-"""Where labkit keeps files it can rebuild: joined and converted model weights, the SQL database.
+"""Where labkit keeps things: the cache of files it can rebuild, and the committed run records.
 
-$LABKIT_CACHE if set, else ~/.cache/labkit. Deleting the folder is always safe: everything in it is
-rebuilt on next use (the model conversion takes about a minute).
+- the cache: $LABKIT_CACHE if set, else ~/.cache/labkit (joined model weights, the dequantized training
+  model, the SQL database). Deleting it is always safe: everything in it is rebuilt on next use.
+- run records: `bench/*.json` in the course repository, written by make targets (`make record`,
+  `make sql-quality`) and committed, so lessons 03b and 04 show measured figures without re-running them.
 """
 
 from __future__ import annotations
@@ -13,3 +15,22 @@ from pathlib import Path
 def cache_dir() -> Path:
     """The labkit cache folder (not created here)."""
     return Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
+
+
+REPO = Path(__file__).resolve().parents[2]  # labkit lives in <repo>/shared/labkit (an editable install)
+BENCH = REPO / "bench"
+
+
+class RecordMissing(FileNotFoundError):
+    """A run record a lesson reads has not been made (or committed) yet."""
+
+
+def load_record(name: str, make: str) -> dict:
+    """The committed run record bench/<name>.json; RecordMissing names the make target that writes it."""
+    import json
+
+    path = BENCH / f"{name}.json"
+    if not path.exists():
+        raise RecordMissing(f"{path} is missing: `{make}` writes it (or restore it with git checkout)")
+    return json.loads(path.read_text())
+

@@ -18,6 +18,7 @@ import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from labkit.strategies import ROLES
@@ -140,8 +141,14 @@ def run_compare(args: argparse.Namespace) -> int:
                   notes, wall)
     out["effort"] = {what: {r: e.as_dict() for r, e in times.items()} for what, times in effort.items()}
     out["volume"] = [volume_row(p, as_json=True) for p in volume]
+    costs_ = cost_rows(strategies, runs)
+    from labkit.calibration import calibration_report, format_report
+
+    calibration = format_report(calibration_report(judge))
+    out["calibration"] = calibration
+    out["cost_scenarios"] = [_no_nan(asdict(r)) for r in costs_]
     text = report(args.split, items, runs, estimates, fresh, fresh_estimates, effort, volume, claims, notes, wall,
-                  judged=bool(judge))
+                  judged=bool(judge), costs=costs_, calibration=calibration)
     _write_record(args.record, out, text)
     print(json.dumps(out, indent=2, default=float, allow_nan=False) if args.json else text)
     return 0
@@ -201,11 +208,15 @@ def _write_record(record: str | None, out: dict, text: str) -> None:
 def report(split: str, items: Sequence[Any], runs: Mapping[str, Any], estimates: Mapping[str, Mapping[str, Estimate]],
            fresh: Sequence[Any], fresh_estimates: Mapping[str, Mapping[str, Estimate]],
            effort: Mapping[str, Mapping[str, Estimate]], volume: Sequence[Any], claims: Sequence[Verdict],
-           notes: Sequence[str], wall: float, judged: bool = False) -> str:
+           notes: Sequence[str], wall: float, judged: bool = False, costs: Sequence[Any] = (),
+           calibration: str = "") -> str:
     """The whole comparison as markdown: metrics, freshness, effort, volume, the claims, notes."""
     from labkit.evaluate import format_table
 
     parts = [f"## Measured: {len(items)} {split} questions, 95% intervals\n", metrics_table(estimates)]
+    if calibration:
+        parts += ["\nHow far the checks agree with hand labels (eval/hallucination_labels.jsonl, 80 answers):\n",
+                  calibration]
     if judged:
         parts.append("\nLLM judge (no intervals): " + "; ".join(
             f"{name}: hallucination {runs[name].summary.judge_hallucination_rate:.2f}, agrees with the check "
@@ -218,6 +229,11 @@ def report(split: str, items: Sequence[Any], runs: Mapping[str, Any], estimates:
     if volume:
         parts += ["\n## Knowledge volume: accuracy as the knowledge base grows past the prompt budget\n",
                   format_table([volume_row(p) for p in volume])]
+    if costs:
+        from labkit.costs import format_scenarios
+
+        parts += ["\n## Costs as a user would pay them: measured tokens x dated prices, caching off and on\n",
+                  format_scenarios(costs)]
     parts += ["\n## The seed's claims beside the measurements\n", verdicts_table(claims), f"\n{counts_line(claims)}"]
     parts += [f"- {note}" for note in notes] + [f"\nwall time: {wall:.0f} s"]
     return "\n".join(parts)
@@ -243,6 +259,27 @@ def freshness_table(fresh: Sequence[Any], estimates: Mapping[str, Mapping[str, E
     return format_table([{"strategy": f.strategy, "update": f.action, "questions": f.n,
                           "new fact": estimates[f.strategy]["new_fact"].format("{:.0%}"),
                           "old fact": estimates[f.strategy]["old_fact"].format("{:.0%}")} for f in fresh])
+
+
+PRICED = {"prompt-only": "prompt-only", "prompt-whole-kb": "prompt-only", "rag": "rag", "fine-tuned": "fine-tuned"}
+
+
+def cost_rows(strategies: Sequence[Any], runs: Mapping[str, Any]) -> list:
+    """labkit.costs' scenario rows (model tier x caching) for the strategies the seed prices, from the
+    measured tokens (the cacheable prefix: what the engine read from its cache)."""
+    from dataclasses import replace
+
+    from labkit.costs import TokenMeans, cost_scenarios
+    from labkit.decision import role_of
+
+    rows = []
+    for s in strategies:
+        kind = PRICED.get(role_of(s))
+        if kind is None:
+            continue
+        means = TokenMeans.from_summary(kind, runs[s.name].summary, getattr(s, "prompt_tokens", None) or None)
+        rows += [replace(r, strategy=s.name) for r in cost_scenarios([means])]
+    return rows
 
 
 def effort_table(effort: Mapping[str, Mapping[str, Estimate]]) -> str:

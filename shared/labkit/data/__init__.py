@@ -16,9 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from labkit.documents import Document
+from labkit.documents import Document, FrontMatterError, split_front_matter
 
 DATA_DIR = Path(__file__).resolve().parent
 KB_DIR = DATA_DIR / "kb"
@@ -35,14 +33,12 @@ class DataFileError(ValueError):
 
 def read_markdown(path: Path) -> Document:
     """One knowledge-base file: YAML front matter between '---' lines, then the markdown body."""
-    text = path.read_text(encoding="utf-8")
-    if not text.startswith("---\n"):
-        raise DataFileError(f"{path}: line 1: expected front matter starting with '---'")
     try:
-        head, body = text[4:].split("\n---\n", 1)
-        meta = yaml.safe_load(head) or {}
-    except (ValueError, yaml.YAMLError) as exc:
-        raise DataFileError(f"{path}: front matter is not valid: {exc}") from exc
+        meta, body = split_front_matter(path.read_text(encoding="utf-8"), str(path))
+    except FrontMatterError as exc:
+        raise DataFileError(str(exc)) from exc
+    if meta is None:
+        raise DataFileError(f"{path}: line 1: expected front matter starting with '---'")
     for key in ("id", "title", "section", "updated"):
         if key not in meta:
             raise DataFileError(f"{path}: front matter has no '{key}' field")

@@ -20,7 +20,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-RECORD = Path(__file__).resolve().parents[3] / "bench" / "sql_quality.json"
+from labkit.paths import BENCH
+
+RECORD = BENCH / "sql_quality.json"
 SIZES = (25, 50, 119)
 CORRUPT_SHARE = 0.3
 EPOCHS = 3

@@ -31,6 +31,7 @@ from labkit.evaluate import Reply, as_reply
 from labkit.models import DEFAULT_MODEL
 from labkit.nl2sql.retrieve import K_EXAMPLES, N_TABLES, Retriever
 from labkit.nl2sql.schema import Schema, describe
+from labkit.strategies.base import default_client
 
 # Room for the longest gold query (about 150 tokens of the local model) with margin; the same for every strategy.
 MAX_TOKENS = 256
@@ -53,14 +54,6 @@ class SqlStrategy(Protocol):
 def seed_system_prompt() -> str:
     """The system prompt of the seed article's training file, as the pairs carry it."""
     return load_sql_pairs()[0].messages[0]["content"]
-
-
-def _client(client: Any) -> Any:
-    if client is not None:
-        return client
-    from labkit.llm import get_client
-
-    return get_client()
 
 
 def _train() -> list[SqlPair]:
@@ -114,7 +107,7 @@ class PromptOnly:
     system: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        self.client = _client(self.client)
+        self.client = default_client(self.client)
         self.schema = self.schema or describe()
         self.examples = fixed_examples(_train()) if self.examples is None else list(self.examples)
         self.system = build_system(self.schema.text(), self.examples)
@@ -137,7 +130,7 @@ class Rag:
     name: str = "rag"
 
     def __post_init__(self) -> None:
-        self.client = _client(self.client)
+        self.client = default_client(self.client)
         self.retriever = self.retriever or Retriever(_train(), describe())
 
     def prompt(self, pair: SqlPair) -> str:
@@ -163,7 +156,7 @@ class FineTuned:
     name: str = "fine-tuned"
 
     def __post_init__(self) -> None:
-        self.client = _client(self.client)
+        self.client = default_client(self.client)
 
     def answer(self, pair: SqlPair) -> Reply:
         return call(self.client, self.model, seed_system_prompt(), pair.question)
@@ -183,7 +176,7 @@ class Hybrid:
     name: str = "hybrid"
 
     def __post_init__(self) -> None:
-        self.client = _client(self.client)
+        self.client = default_client(self.client)
         self.retriever = self.retriever or Retriever(_train(), describe())
 
     def prompt(self, pair: SqlPair) -> str:
