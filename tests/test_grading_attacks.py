@@ -1,6 +1,6 @@
 """A dishonest learner against `labkit grade`: one submission per attack, all in one batch with honest learners.
 
-Every attacker starts from lab 04's untouched notebook (12 points, none earned) in a temporary copy of the
+Every attacker starts from lab 04's untouched notebook (none of its points earned) in a temporary copy of the
 kit and adds a few lines, knowing every path a perfect attacker could know (the kit copy, the batch
 folder, the report file). The batch runs through `labkit grade` (the console script, from the batch
 folder, -j 2), with an honest learner graded alongside (`aaa_honest`) and one after every attacker
@@ -26,9 +26,11 @@ import nbformat
 import pytest
 
 from labkit.grading import sandbox
+from labkit.grading.exercises import read_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = "04_hybrid_and_decision"
+FULL = sum(e.points for e in read_exercises(ROOT / "solutions" / f"{LAB}.ipynb"))  # the lab's full marks
 LABKIT = ROOT / "shared" / "labkit"
 MARKER = "labkit-attack-marker-7f3a"
 SECRET = "hunter2-grader-secret-value"
@@ -261,7 +263,7 @@ if escalated:
     "wrong_answers": (None, """
 def recommend(*args, **kwargs):
     return "hybrid"
-def verdict(low, high, measured):
+def verdict(low, high, measured, higher_is_better):
     return "maybe"
 def unsupported_numbers(answer, evidence):
     return ["42"]
@@ -412,12 +414,12 @@ def _comparable(row: dict) -> tuple:
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_the_attacker_earns_nothing(attacked, attack):
     row = attacked["rows"][attack]
-    assert row["max_points"] == 12 and row["points"] == 0, [(e["exercise"], e["message"]) for e in row["exercises"]]
+    assert row["max_points"] == FULL and row["points"] == 0, [(e["exercise"], e["message"]) for e in row["exercises"]]
 
 
 def test_honest_learners_score_exactly_as_without_attackers(attacked):
     baseline = {name: _comparable(row) for name, row in attacked["baseline"].items()}
-    assert baseline["aaa_honest"][0] == 12 and baseline["mmm_untouched"][0] == 0
+    assert baseline["aaa_honest"][0] == FULL and baseline["mmm_untouched"][0] == 0
     for name in baseline:
         assert _comparable(attacked["rows"][name]) == baseline[name], name     # same batch as the attackers
         assert _comparable(attacked["later"][name]) == baseline[name], name    # a later batch
@@ -552,7 +554,7 @@ def test_the_time_cap_does_not_grow_with_the_number_of_cells(limited):
     row = limited["rows"]["slow"]
     assert row["points"] == 0 and row["cells"]["cap"], row["cells"]   # cells past the cap were not started
     assert row["seconds"] < 40 + 15 and row["cells"]["timeout"] == []
-    assert limited["rows"]["zzz_honest"]["points"] == 12
+    assert limited["rows"]["zzz_honest"]["points"] == FULL
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the memory cgroup needs root here")

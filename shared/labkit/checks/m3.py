@@ -49,15 +49,31 @@ def check_3_3(scrub: Callable) -> bool:
     return run_check("3.3", body)
 
 
-def check_3_4(split_without_leakage: Callable) -> bool:
-    """Exercise 3.4: every example lands once; near-duplicates never straddle train and validation."""
+def _ticket(scenario: int, phrasing: int) -> dict:
+    """Phrasing `phrasing` of scenario `scenario`: a different question, the scenario's one reply."""
+    reply = f"1. Diagnosis: case {scenario}.\nSource: [doc-{scenario}] Section {scenario}"
+    return row(f"question {phrasing} about case {scenario}", reply)
+
+
+def check_3_4(split_without_leakage: Callable, scenario_of: Callable) -> bool:
+    """Exercise 3.4: whole scenarios (the gold reply's Source line) go to one side; every row lands once."""
     def body() -> None:
-        rows = [row(f"ticket number {i % 10} please", f"reply {i}") for i in range(40)]
+        with_source = _ticket(3, 0)
+        got = scenario_of(with_source)
+        assert got == "Source: [doc-3] Section 3", f"the scenario is the reply's whole Source line, got {got!r}"
+        plain = row("Hi", "No source line here.")
+        assert scenario_of(plain) == "No source line here.", "a reply without a Source line is its own scenario"
+        rows = [_ticket(s, p) for p in range(5) for s in range(8)]  # 8 scenarios, 5 phrasings each
         train, val = split_without_leakage(rows, 0.2, 0)
-        assert len(train) + len(val) == 40, "every example must land in train or validation"
-        users = {r["messages"][1]["content"] for r in train} & {r["messages"][1]["content"] for r in val}
-        assert not users, f"these tickets are in both sets: {sorted(users)[:3]}"
-        assert 4 <= len(val) <= 12, f"validation should be about 20% (8 of 40), got {len(val)}"
+        assert len(train) + len(val) == 40 and all(r in rows for r in train + val), \
+            "every example must land in train or validation, once"
+        shared = {scenario_of(r) for r in train} & {scenario_of(r) for r in val}
+        assert not shared, f"these scenarios are on both sides: {sorted(shared)[:3]}"
+        held = {scenario_of(r) for r in val}
+        assert len(held) == 2, f"round(8 scenarios x 0.2) = 2 scenarios should be held out, got {len(held)}"
+        assert val == [r for r in rows if scenario_of(r) in held], "keep the rows' order in both lists"
+        assert split_without_leakage(rows[::-1], 0.2, 0)[1] == val[::-1], \
+            "sort the scenarios before shuffling: the same rows in another order should hold out the same scenarios"
     return run_check("3.4", body)
 
 

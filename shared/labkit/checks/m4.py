@@ -10,6 +10,7 @@ from labkit.checks import run_check
 from labkit.data import EvalItem
 from labkit.evaluate import Reply
 from labkit.rag import Hit
+from labkit.stats import Estimate
 from labkit.testing.echo import EchoClient, FixedIndex
 
 
@@ -92,11 +93,75 @@ def check_4_5(recommend: Callable) -> bool:
     return run_check("4.5", body)
 
 
+def _interval(value: float, low: float, high: float, n: int = 30) -> Estimate:
+    return Estimate(value, low, high, n, "check")
+
+
 def check_4_6(verdict: Callable) -> bool:
-    """Exercise 4.6: agree / disagree / n/a for a claimed range."""
+    """Exercise 4.6: a claimed range against a measured 95% interval (agree / disagree which way /
+    inconclusive / n/a)."""
     def body() -> None:
-        assert verdict(100, 500, 250.0) == "agree", "250 is inside 100-500"
-        assert verdict(100, 500, 40.0) == "disagree", "40 is outside 100-500"
-        assert verdict(100, 500, 500.0) == "agree", "the ends of the range count as inside"
-        assert verdict(100, 500, None) == "n/a" and verdict(100, 500, math.nan) == "n/a", "not measured: n/a"
+        inside = _interval(250.0, 200.0, 300.0)
+        assert verdict(100, 500, inside, False) == "agree", "an interval of [200, 300] lies inside 100-500: agree"
+        fast = _interval(19.0, 15.0, 24.0)
+        got = verdict(100, 500, fast, False)
+        assert got == "disagree (better than claimed)", \
+            f"[15, 24] ms lies below 100-500 ms, and lower latency is better: 'disagree (better than claimed)', " \
+            f"got {got!r}"
+        got = verdict(0.9, math.inf, _interval(0.6, 0.5, 0.7), True)
+        assert got == "disagree (worse than claimed)", \
+            f"an accuracy of [0.5, 0.7] against 'at least 0.9' is 'disagree (worse than claimed)', got {got!r}"
+        got = verdict(100, 500, _interval(120.0, 80.0, 160.0), False)
+        assert got == "inconclusive", f"[80, 160] straddles the claim's end at 100: 'inconclusive', got {got!r}"
+        assert verdict(100, 500, _interval(300.0, 100.0, 500.0), False) == "agree", \
+            "the ends of the range count as inside"
+        nothing = Estimate(math.nan, math.nan, math.nan, 0, "check")
+        assert verdict(100, 500, None, False) == "n/a" and verdict(100, 500, nothing, False) == "n/a", \
+            "nothing measured (None, or n == 0): 'n/a'"
     return run_check("4.6", body)
+
+
+def check_4_7(miller_n: Callable, questions_to_tell: Callable) -> bool:
+    """Exercise 4.7: Miller's sample size, from standard deviations and from per-question scores."""
+    def body() -> None:
+        got = miller_n(0.1, 0.5, 0.5)
+        assert got == 393, f"delta 0.1, sd 0.5 and 0.5, rho 0: (1.96 + 0.84)^2 x 0.5 / 0.01 rounds up to 393, got {got}"
+        got = miller_n(0.1, 0.5, 0.5, rho=0.5)
+        assert got == 197, f"with rho 0.5, omega^2 = 0.25 + 0.25 - 0.25: 197 questions, got {got}"
+        assert miller_n(-0.1, 0.5, 0.5) == 393, "the sign of delta does not matter: it is squared"
+        assert miller_n(0.2, 0.3, 0.3, rho=1.0) == 1, "omega^2 = 0 (identical scores): at least 1 question"
+        for bad in ((0.0, 0.5, 0.5), (0.1, 0.5, 0.5, 0.0, 1.5)):
+            try:
+                miller_n(*bad)
+            except ValueError:
+                continue
+            raise AssertionError(f"miller_n{bad} should raise ValueError")
+        a, b = [1, 1, 0, 1, 0, 1, 1, 0], [1, 0, 0, 1, 0, 0, 1, 0]
+        got = questions_to_tell(a, b)
+        assert got == 27, f"scores with means 0.625 and 0.375, sd 0.518 each, rho 0.6: 27 questions, got {got}"
+        assert questions_to_tell(a, b, delta=0.05) == 673, "an explicit delta replaces mean(a) - mean(b)"
+        try:
+            questions_to_tell([1, 0], [1, 0, 1])
+        except ValueError:
+            return
+        raise AssertionError("lists of different lengths should raise ValueError")
+    return run_check("4.7", body)
+
+
+def check_4_8(pick_strategy: Callable) -> bool:
+    """Exercise 4.8: the cheapest strategy within budget that is not significantly worse than the best."""
+    def body() -> None:
+        best = [True] * 33 + [False] * 27
+        close_second = [True] * 30 + [False] * 30          # 3 fewer: the paired interval includes 0
+        clearly_worse = [True] * 25 + [False] * 35          # 8 fewer, none gained: significantly worse
+        correct = {"hybrid": best, "rag": close_second, "prompt-only": clearly_worse}
+        prices = {"hybrid": 700.0, "rag": 300.0, "prompt-only": 150.0}
+        got = pick_strategy(correct, prices, 1000)
+        assert got == "rag", f"budget $1000: rag is cheaper than the hybrid and not significantly worse, got {got!r}"
+        got = pick_strategy(correct, prices, 299.99)
+        assert got == "prompt-only", f"budget $299.99: only prompt-only is affordable, got {got!r}"
+        got = pick_strategy(correct, prices, 100)
+        assert got is None, f"nothing is affordable at $100: None, got {got!r}"
+        got = pick_strategy({"a": best, "b": best}, {"a": 200.0, "b": 200.0}, 500)
+        assert got == "a", f"equal cost and accuracy: the name that sorts first, got {got!r}"
+    return run_check("4.8", body)

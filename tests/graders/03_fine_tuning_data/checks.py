@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 from labkit.data import load_tickets
-from labkit.finetune import to_bedrock
+from labkit.finetune import as_examples, to_bedrock
+from labkit.finetune.heldout import scenario, split_by_scenario
 from labkit.grading.checking import check, close
 
 from . import probes as p
@@ -63,32 +64,71 @@ def scrub(got):
 
 
 # --------------------------------------------------------------------------------- 3.4 split
-def _users(rows) -> set[str]:
-    return {m["content"].lower().strip(" ?!.") for r in rows for m in r["messages"] if m["role"] == "user"}
-
-
-def _split(out) -> tuple[list, list]:
+def _split(out, name: str) -> tuple[list, list]:
     value = out.value
     assert isinstance(value, tuple | list) and len(value) == 2 and all(isinstance(v, list) for v in value), \
-        "split_without_leakage should return (train, val), two lists"
+        f"split_without_leakage({name}) should return (train, val), two lists"
     return value[0], value[1]
 
 
-@check(p.splits, hint="Group rows by normalised user text, shuffle the groups with random.Random(seed), "
-                      "fill val with whole groups.")
-def split_has_no_leakage(got):
-    train, val = _split(got["groups"])
-    rows = p.split_rows()
-    assert sorted(map(json.dumps, train + val)) == sorted(map(json.dumps, rows)), "train + val should be the rows"
-    assert not (_users(train) & _users(val)), "the same ticket text is in both train and val"
-    assert 12 <= len(val) <= 28, "val is far from val_fraction of the rows"
+def _positions(rows: list[dict], side: list, name: str) -> list[int]:
+    index = {json.dumps(r, sort_keys=True): i for i, r in enumerate(rows)}
+    found = [index.get(json.dumps(r, sort_keys=True), -1) if isinstance(r, dict) else -1 for r in side]
+    assert -1 not in found, f"split_without_leakage({name}) returns rows that are not among its input rows"
+    return found
 
 
-@check(p.splits)
-def split_is_reproducible(got):
-    first, again = _split(got["first"]), _split(got["again"])
-    assert first == again, "the same seed should give the same split"
-    assert 3 <= len(first[1]) <= 9, "val is far from val_fraction of the rows"
+def _reference(rows: list[dict], fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    train, held = split_by_scenario(rows, fraction, seed)
+    return [ex.line - 1 for ex in train], [ex.line - 1 for ex in held]
+
+
+WHAT = {"rows": "the probe's 10 scenarios", "reversed": "the same rows reversed", "tickets": "the ticket file"}
+
+
+def _cases():
+    """(key, the input as it is named in messages, its rows, val_fraction, seed) of each split case."""
+    for key, (which, fraction, seed) in p.SPLIT_CASES.items():
+        yield key, f"{WHAT[which]}, {fraction:g}, {seed}", p.split_inputs(which), fraction, seed
+
+
+@check(p.scenarios, hint="re.search(r'Source: \\[([\\w.-]+)\\] (.+)$', reply, re.M).group(0) on the last "
+                         "message; the whole reply when nothing matches.")
+def scenario_is_the_source_line(got):
+    for reply, row, out in zip(p.SCENARIO_REPLIES, p.scenario_rows(), got, strict=True):
+        assert out.value == scenario(as_examples([row])[0]), f"scenario_of(a row whose reply is {reply[:40]!r}) " \
+                                                             "is not right"
+
+
+@check(p.splits, hint="Whole scenarios on one side: train + val are the rows, each once, in their order, and "
+                      "no scenario on both sides.")
+def split_keeps_scenarios_whole(got):
+    for key, name, rows, _, _ in _cases():
+        train, val = (_positions(rows, side, name) for side in _split(got[key], name))
+        assert sorted(train + val) == list(range(len(rows))), f"split_without_leakage({name}): every row should " \
+                                                              "land in train or val exactly once"
+        assert train == sorted(train) and val == sorted(val), f"split_without_leakage({name}): keep the rows' order"
+        examples = as_examples(rows)
+        shared = {scenario(examples[i]) for i in train} & {scenario(examples[i]) for i in val}
+        assert not shared, f"split_without_leakage({name}) puts {len(shared)} scenario(s) on both sides"
+        if key.startswith("tickets"):
+            seen = {rows[i]["messages"][-1]["content"] for i in train}
+            assert not any(rows[i]["messages"][-1]["content"] in seen for i in val), \
+                f"split_without_leakage({name}): a validation reply appears word for word in training"
+    assert got["empty"].value in (([], []), [[], []]), "split_without_leakage([]) should be ([], [])"
+
+
+@check(p.splits, hint="Sort the distinct scenarios, random.Random(seed).shuffle them, hold out the first "
+                      "max(1, round(len(scenarios) * val_fraction)).")
+def split_holds_out_the_specified_scenarios(got):
+    for key, name, rows, fraction, seed in _cases():
+        train, val = (_positions(rows, side, name) for side in _split(got[key], name))
+        examples = as_examples(rows)
+        n_held = max(1, round(len({scenario(e) for e in examples}) * fraction))
+        assert len({scenario(examples[i]) for i in val}) == n_held, \
+            f"split_without_leakage({name}) holds out the wrong number of scenarios"
+        assert (train, val) == _reference(rows, fraction, seed), \
+            f"split_without_leakage({name}) holds out other scenarios than the sorted, seeded shuffle"
 
 
 # --------------------------------------------------------------------------------- 3.5 bedrock

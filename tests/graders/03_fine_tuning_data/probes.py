@@ -74,17 +74,64 @@ def scrubbed(nb):
 
 
 # --------------------------------------------------------------------------------- 3.4 split
+def ticket(scenario: str, phrasing: int) -> dict:
+    """A phrasing of a scenario: its own question, the scenario's reply (with a Source line, or none)."""
+    if scenario.startswith("none"):
+        return row(f"{scenario}: question {phrasing}", f"Sorry, {scenario} has no source.")
+    doc, heading = scenario.split("/")
+    return row(f"{doc} question {phrasing}", f"1. Diagnosis: {doc}.\nSource: [{doc}] {heading}")
+
+
+SCENARIO_REPLIES = [
+    "1. Diagnosis: x.\n2. Solution: y.\n3. Prevention: z.\nSource: [data-export] Export everything",
+    "Source: [plan-pro] Limits\nand a line after it",
+    "See Source: [api.v2-limits] Rate limits  \nSource: [second] Not this one",
+    "No source line at all.",
+    "Source: [bad id] Spaces are not allowed in an id",
+    "Source: [x]",
+]
+SPLIT_SCENARIOS = ["acme-a/Setup", "acme-b/Billing", "acme-c/Billing", "acme-d/SSO", "acme-e/Export", "none-1",
+                   "none-2", "acme-f/Limits", "acme-g/Refunds", "acme-h/Seats"]
+
+
+def scenario_rows() -> list[dict]:
+    return [row("q", reply) for reply in SCENARIO_REPLIES]
+
+
 def split_rows() -> list[dict]:
+    """10 scenarios with 1 to 7 phrasings each, interleaved, every row distinct."""
     rng = random.Random(1)
-    return [row(f"ticket {i % 25}" + rng.choice(["", "?", "!"]), f"reply {i}") for i in range(100)]
+    rows = [ticket(s, p) for i, s in enumerate(SPLIT_SCENARIOS) for p in range(1 + (3 * i) % 7)]
+    rng.shuffle(rows)
+    return rows
 
 
-@probe("3.4", forbid=["labkit.finetune.split", "labkit.finetune.near_groups"])
+SPLIT_REFERENCES = ["labkit.finetune.heldout.split_by_scenario", "labkit.finetune.heldout.scenario",
+                    "labkit.finetune.heldout.default_split", "labkit.finetune.split", "labkit.finetune.near_groups"]
+
+
+@probe("3.4", forbid=SPLIT_REFERENCES)
+def scenarios(nb):
+    return [attempt(nb.scenario_of, r) for r in scenario_rows()]
+
+
+# key -> (the rows, val_fraction, seed); "empty" is [] with 0.15 and 0
+SPLIT_CASES = {"rows": ("rows", 0.27, 3), "one": ("rows", 0.01, 3), "reversed": ("reversed", 0.27, 3),
+               "tickets": ("tickets", 0.15, 0), "tickets_seed": ("tickets", 0.13, 11)}
+
+
+def split_inputs(which: str) -> list[dict]:
+    """The rows of a split case: the probe's 10 scenarios (in shuffled or reversed order) or the ticket file."""
+    if which == "tickets":
+        return load_tickets()
+    return split_rows()[::-1] if which == "reversed" else split_rows()
+
+
+@probe("3.4", forbid=SPLIT_REFERENCES)
 def splits(nb):
-    tickets = load_tickets()[:60]
-    return {"groups": attempt(nb.split_without_leakage, split_rows(), 0.2, 3),
-            "first": attempt(nb.split_without_leakage, tickets, 0.1, 7),
-            "again": attempt(nb.split_without_leakage, tickets, 0.1, 7)}
+    got = {key: attempt(nb.split_without_leakage, split_inputs(which), fraction, seed)
+           for key, (which, fraction, seed) in SPLIT_CASES.items()}
+    return {**got, "empty": attempt(nb.split_without_leakage, [], 0.15, 0)}
 
 
 # --------------------------------------------------------------------------------- 3.5 bedrock

@@ -1,18 +1,24 @@
 """Checks for lab 04 (the hybrid and the decision), run by the trusted scorer on what probes.py returned.
 
-Expected values live here only: numpy's percentile, labkit's price table and flowchart, and labkit's
-evaluation harness run on the hybrid's reply (as data). Messages name the input, never the expected value.
+Expected values live here only: numpy's percentile, labkit's price table and flowchart, labkit's
+evaluation harness run on the hybrid's reply (as data), labkit.decision's range verdict, labkit.paired's
+sample size and, for the budget decision (4.8), the rule below on labkit.paired's interval. Messages name
+the input, never the expected value.
 """
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 
-from labkit import costs
-from labkit.decision import recommend
+from labkit import costs, decision
+from labkit.decision import Measured, recommend
 from labkit.evaluate import Reply, run_eval
 from labkit.grading.checking import check, close
+from labkit.paired import paired_rate_diff, questions_needed, sample_size
 from labkit.rag import build_context
+from labkit.stats import Estimate
 from labkit.strategies import GUARDRAIL, ticket_system_prompt
 
 from . import probes as p
@@ -117,10 +123,112 @@ def budget_argument(got):
 
 
 # ---------------------------------------------------------------------------------------------- 4.6
-VERDICTS = ["agree", "disagree", "disagree", "disagree", "agree", "n/a", "n/a", "agree"]
+class _OneInterval(Measured):
+    """What labkit.decision's range test reads, reduced to one measured interval (None: not measured)."""
+
+    def __init__(self, interval: Estimate | None) -> None:
+        super().__init__(runs={} if interval is None else {"rag": None})
+        self.interval = interval
+
+    def estimate(self, role: str, metric: str) -> Estimate:
+        return self.interval
 
 
-@check(p.verdicts, hint="None or NaN: 'n/a'; inside [low, high] (ends included): 'agree'; else 'disagree'.")
-def verdict(got):
-    for (low, high, measured), out, want in zip(p.VERDICT_CASES, got, VERDICTS, strict=True):
-        assert out.value == want, f"verdict({low}, {high}, {measured}) is not right"
+def _expected_verdict(low: float, high: float, measured, higher_is_better: bool) -> str:
+    """labkit.decision's verdict for the claim 'in [low, high]' on this interval."""
+    test = decision._range(("rag",), "accuracy", low, high, "{:.3g}", higher_is_better)
+    return test(_OneInterval(p.interval(measured)))[0]
+
+
+def _shown(measured) -> str:
+    return "None" if measured is None else "[{1:g}, {2:g}] (value {0:g}, n={3})".format(*measured)
+
+
+@check(p.verdicts, hint="n/a: nothing measured; agree: the whole interval inside [low, high]; disagree: wholly "
+                        "outside, better or worse by higher_is_better and the side; else inconclusive.")
+def verdict_from_the_interval(got):
+    for (low, high, measured, better), out in zip(p.VERDICT_CASES, got, strict=True):
+        assert out.value == _expected_verdict(low, high, measured, better), \
+            f"verdict({low:g}, {high:g}, {_shown(measured)}, higher_is_better={better}) is not right"
+
+
+# ---------------------------------------------------------------------------------------------- 4.7
+def _z(alpha: float, power: float) -> float:
+    return NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+
+
+def _sizes(delta: float, sd_a: float, sd_b: float, rho: float, alpha: float, power: float) -> set[int]:
+    """labkit.paired.sample_size, and its neighbour when the unrounded n is within rounding of a whole number
+    (then the order of the floating-point operations decides the ceiling)."""
+    want = sample_size(delta, sd_a, sd_b, rho, True, alpha, power)
+    raw = _z(alpha, power) ** 2 * max(sd_a ** 2 + sd_b ** 2 - 2 * rho * sd_a * sd_b, 0.0) / delta ** 2
+    near = abs(raw - round(raw)) < 1e-6 * max(1.0, raw)
+    return {want, max(1, round(raw)), max(1, round(raw) + 1)} if near else {want}
+
+
+def _score_sizes(a, b, delta, alpha, power) -> set[int]:
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    sd_a, sd_b = float(x.std(ddof=1)), float(y.std(ddof=1))
+    rho = float(np.corrcoef(x, y)[0, 1]) if sd_a > 0 and sd_b > 0 else 0.0
+    delta = float(x.mean() - y.mean()) if delta is None else delta
+    assert questions_needed(a, b, delta, True, alpha, power) in _sizes(delta, sd_a, sd_b, rho, alpha, power)
+    return _sizes(delta, sd_a, sd_b, rho, alpha, power)
+
+
+@check(p.sample_sizes, hint="n = (z(1 - alpha/2) + z(power))^2 * (sd_a^2 + sd_b^2 - 2 rho sd_a sd_b) / delta^2, "
+                            "rounded up, at least 1; z = NormalDist().inv_cdf.")
+def millers_formula(got):
+    for case, out in zip(p.MILLER_CASES, got["cases"], strict=True):
+        assert out.value in _sizes(*case), "miller_n({:g}, {:.3g}, {:.3g}, {:g}, {:g}, {:g}) is not right".format(*case)
+    assert got["defaults"].value in _sizes(0.1, 0.5, 0.5, 0.0, 0.05, 0.8), \
+        "miller_n(0.1, 0.5, 0.5) should use rho=0, alpha=0.05, power=0.8"
+
+
+@check(p.sample_sizes)
+def nothing_to_detect_or_no_test(got):
+    for case, out in zip(p.MILLER_ERRORS, got["errors"], strict=True):
+        shown = ", ".join(f"{v:g}" for v in case)
+        assert out.raised(ValueError), f"miller_n({shown}) should raise ValueError"
+
+
+@check(p.sample_sizes_from_scores, hint="sd with n - 1 (ddof=1), rho = np.corrcoef (0 when an sd is 0), "
+                                        "delta = mean(a) - mean(b) unless given; then miller_n.")
+def from_per_question_scores(got):
+    for (a, b, delta, alpha, power), out in zip(p.score_cases(), got["cases"], strict=True):
+        assert out.value in _score_sizes(a, b, delta, alpha, power), \
+            f"questions_to_tell(two lists of {len(a)} scores, delta={delta}, alpha={alpha:g}, power={power:g}) " \
+            "is not right"
+    eight_a, eight_b = [1, 1, 0, 1, 0, 1, 1, 0], [1, 0, 0, 1, 0, 0, 1, 0]
+    assert got["defaults"].value in _score_sizes(eight_a, eight_b, None, 0.05, 0.8), \
+        "questions_to_tell(a, b) should default to delta = mean(a) - mean(b), alpha=0.05, power=0.8"
+
+
+@check(p.sample_sizes_from_scores)
+def unusable_scores(got):
+    for (a, b), out in zip(p.SCORE_ERRORS, got["errors"], strict=True):
+        assert out.raised(ValueError), f"questions_to_tell({a}, {b}) should raise ValueError"
+
+
+# ---------------------------------------------------------------------------------------------- 4.8
+def _pick(correct: dict[str, list[bool]], cost: dict[str, float], budget: float) -> str | None:
+    """The rule of exercise 4.8, on labkit.paired's McNemar score interval."""
+    def accuracy(name: str) -> float:
+        return sum(correct[name]) / len(correct[name])
+
+    affordable = [name for name in correct if cost[name] <= budget]
+    if not affordable:
+        return None
+    best = min(affordable, key=lambda name: (-accuracy(name), cost[name], name))
+    qualifying = [name for name in affordable
+                  if name == best or paired_rate_diff(correct[name], correct[best]).high >= 0]
+    return min(qualifying, key=lambda name: (cost[name], -accuracy(name), name))
+
+
+@check(p.picks, hint="Affordable: cost <= budget; best: highest accuracy; keep those whose "
+                     "paired_rate_diff(s, best).high >= 0; the cheapest of them (ties: accuracy, then name).")
+def picks_the_cheapest_not_worse(got):
+    for (key, budget), out in zip(p.PICK_CASES, got, strict=True):
+        correct = p.pick_inputs(key)
+        n = len(next(iter(correct.values())))
+        assert out.value == _pick(correct, p.PICK_COSTS[key], budget), \
+            f"pick_strategy({', '.join(correct)} on {n} questions, budget ${budget:g}) is not right"
