@@ -172,13 +172,13 @@ def test_the_json_form_carries_every_interval():
 def test_from_strategies_maps_kinds_to_roles():
     runs = _strategy_runs(ITEMS)
     strategies = [SimpleNamespace(kind="prompt-only", name="prompt-only"), SimpleNamespace(kind="rag", name="rag"),
-                  SimpleNamespace(kind="fine-tuned", name="qwen-base (not fine-tuned)"),
+                  SimpleNamespace(kind="fine-tuned", name="qwen-base (not fine-tuned)", real=False),
                   SimpleNamespace(kind="hybrid", name="hybrid", role="hybrid")]
     by_name = {"prompt-only": runs["prompt-only"], "rag": runs["rag"],
                "qwen-base (not fine-tuned)": runs["fine-tuned-format"], "hybrid": runs["rag"]}
     m = dc.from_strategies(strategies, by_name, ITEMS, [SimpleNamespace(strategy="rag", run=runs["rag"])])
     assert set(m.runs) == {"prompt-only", "rag", "fine-tuned-format", "hybrid"} and set(m.freshness) == {"rag"}
-    assert set(m.not_real) == {"fine-tuned-format"} and "no adapter" in m.not_real["fine-tuned-format"]
+    assert set(m.not_real) == {"fine-tuned-format"} and "adapter is missing" in m.not_real["fine-tuned-format"]
     knowledge = SimpleNamespace(kind="fine-tuned", name="ft-kb", role="fine-tuned")
     assert dc.role_of(knowledge) == "fine-tuned" and dc.not_real(knowledge) is None
     with pytest.raises(ValueError, match="distinct `role`"):

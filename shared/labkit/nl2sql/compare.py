@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from labkit.decision import AGREE, INCONCLUSIVE, NA, WORSE, Quantity, Verdict, _judge
+from labkit.decision import AGREE, INCONCLUSIVE, NA, WORSE, Quantity, Verdict, difference_verdict
 from labkit.paired import paired_rate_diff
 from labkit.stats import Estimate, mean, percentile, rate
 
@@ -76,7 +76,7 @@ def _pair(runs: Mapping[str, Any], a: str, b: str, metric: str, sign: str, highe
         return NA, (), f"needs {a} and {b}"
     name, label, value, _ = next(m for m in METRICS if m[0] == metric)
     e = difference(runs[a], runs[b], value, name in RATES)
-    return _judge(e, sign, higher_is_better), (Quantity(f"{a} - {b} {label}", e, pattern, f"{sign} 0"),), ""
+    return difference_verdict(e, sign, higher_is_better), (Quantity(f"{a} - {b} {label}", e, pattern, f"{sign} 0"),), ""
 
 
 def _quality(record: dict | None) -> tuple[str, tuple[Quantity, ...], str]:
@@ -93,7 +93,7 @@ def _quality(record: dict | None) -> tuple[str, tuple[Quantity, ...], str]:
                    paired_rate_diff(right[clean["name"]], right[dirty["name"]]), "{:+.2f}", "> 0"),
           Quantity(f"{clean['name']} - {small['name']} accuracy",
                    paired_rate_diff(right[clean["name"]], right[small["name"]]), "{:+.2f}", "> 0"))
-    found = [_judge(q.estimate, ">", True) for q in qs]
+    found = [difference_verdict(q.estimate, ">", True) for q in qs]
     verdict = AGREE if found == [AGREE, AGREE] else WORSE if WORSE in found else INCONCLUSIVE
     return verdict, qs, f"recorded {record['when']} on {len(record['validation'])} validation questions"
 

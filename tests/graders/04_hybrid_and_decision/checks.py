@@ -13,12 +13,11 @@ from statistics import NormalDist
 import numpy as np
 
 from labkit import costs, decision
-from labkit.decision import Measured, recommend
+from labkit.decision import recommend
 from labkit.evaluate import Reply, run_eval
 from labkit.grading.checking import check, close
 from labkit.paired import paired_rate_diff, questions_needed, sample_size
 from labkit.rag import build_context
-from labkit.stats import Estimate
 from labkit.strategies import GUARDRAIL, ticket_system_prompt
 
 from . import probes as p
@@ -123,21 +122,10 @@ def budget_argument(got):
 
 
 # ---------------------------------------------------------------------------------------------- 4.6
-class _OneInterval(Measured):
-    """What labkit.decision's range test reads, reduced to one measured interval (None: not measured)."""
-
-    def __init__(self, interval: Estimate | None) -> None:
-        super().__init__(runs={} if interval is None else {"rag": None})
-        self.interval = interval
-
-    def estimate(self, role: str, metric: str) -> Estimate:
-        return self.interval
-
-
 def _expected_verdict(low: float, high: float, measured, higher_is_better: bool) -> str:
-    """labkit.decision's verdict for the claim 'in [low, high]' on this interval."""
-    test = decision._range(("rag",), "accuracy", low, high, "{:.3g}", higher_is_better)
-    return test(_OneInterval(p.interval(measured)))[0]
+    """labkit.decision's verdict for the claim 'in [low, high]' on this interval (None: not measured)."""
+    interval = p.interval(measured)
+    return decision.NA if interval is None else decision.range_verdict(interval, low, high, higher_is_better)
 
 
 def _shown(measured) -> str:

@@ -164,7 +164,7 @@ VERDICT_CASES = [
     (100, 500, (20.0, 10.0, 600.0, 60), False), (100, 500, (150.0, NAN, NAN, 1), False),
     (100, 500, (NAN, NAN, NAN, 0), False), (100, 500, None, True),
 ]
-DECISION = ["labkit.decision._range", "labkit.decision._judge", "labkit.decision._failed", "labkit.decision.verdicts"]
+DECISION = ["labkit.decision.range_verdict", "labkit.decision.difference_verdict", "labkit.decision.verdicts"]
 
 
 def interval(measured) -> Estimate | None:
