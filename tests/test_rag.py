@@ -34,6 +34,7 @@ from labkit.rag import (
     reciprocal_rank,
     rrf,
 )
+from labkit.replies import cited_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 SECOND = ROOT / "tests" / "fixtures" / "second_corpus"
@@ -372,7 +373,10 @@ def test_cli_index_and_ask(tmp_path):
     assert asked.returncode == 0, asked.stderr
     out = json.loads(asked.stdout)
     assert out["hits"][0]["doc_id"] == "warranty"
-    assert "90 days" in out["answer"] and out["citations"] == ["warranty"] and out["invalid_citations"] == []
+    # What the 0.5B model cites varies with the engine's settings; the CLI must report exactly what it cited.
+    shown = {h["doc_id"] for h in out["hits"]}
+    assert "90 days" in out["answer"] and out["invalid_citations"] == [] and set(out["citations"]) <= shown
+    assert out["citations"] == [c for c in cited_ids(out["answer"]) if c in shown]
     assert not out["refused"] and out["usage"]["output_tokens"] <= 60
     missing = labkit("ask", "x", "--db", str(tmp_path / "nothing"))
     assert missing.returncode == 2 and "labkit index" in missing.stderr

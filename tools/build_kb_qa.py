@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 
+from labkit.claims import literal_claims  # noqa: E402
 from labkit.data import load_docs, load_eval  # noqa: E402
-from labkit.evaluate import claims  # noqa: E402
 from labkit.finetune.knowledge import DATA_DIR, SYSTEM, paraphrase_hits  # noqa: E402
 
 MAX_WORDS = 55
@@ -84,7 +84,7 @@ def pairs_of(doc) -> list[tuple[str, str, str, list[str]]]:
         if prose and len(prose.split()) >= 6 and not prose.endswith(":"):
             answer = first_words(prose)
             out.append((f"{title}: what should I know about {topic}?",
-                        f"Tell me what the {title} documentation says about {topic}.", answer, claims(answer)))
+                        f"Tell me what the {title} documentation says about {topic}.", answer, literal_claims(answer)))
         table = [cells(line) for line in lines if line.startswith("|") and not re.fullmatch(r"\|[-| :]+\|", line)]
         if len(table) < 2:
             continue

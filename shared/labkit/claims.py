@@ -120,9 +120,9 @@ def _known_name(name: str, evidence: Evidence) -> bool:
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # <document id="..."> in an answer that repeats its prompt
 
 
-def claims(text: str) -> list[str]:
-    """The checkable claims of `text` (see the module docstring), normalised, each once, in order of kind:
-    e-mails, URLs, menu steps, numbers, products, names. Markup tags are not claims (their ">" is no menu)."""
+def literal_claims(text: str) -> list[str]:
+    """The claims of `text` that are literals: e-mails, URLs, menu steps and numbers, normalised, each once.
+    The knowledge adapter's key facts (tools/build_kb_qa.py) are these: a recalled answer must contain them."""
     text = _TAG.sub(" ", html.unescape(text))
     norm = normalize(_LIST_MARKER.sub(" ", unicodedata.normalize("NFKC", text)))
     found = [m.group(0).rstrip(".") for m in _EMAIL.finditer(norm)]
@@ -130,7 +130,15 @@ def claims(text: str) -> list[str]:
     rest = _URL.sub(" ", _EMAIL.sub(" ", norm))
     found += [f"{a} > {b}" for a, b in _MENU_STEP.findall(rest)]
     found += [n.rstrip(".") for n in _NUMBER.findall(rest)]
-    found += _product_claims(rest)
+    return list(dict.fromkeys(found))
+
+
+def claims(text: str) -> list[str]:
+    """The checkable claims of `text` (see the module docstring), normalised, each once, in order of kind:
+    e-mails, URLs, menu steps, numbers, products, names. Markup tags are not claims (their ">" is no menu)."""
+    text = _TAG.sub(" ", html.unescape(text))
+    rest = _URL.sub(" ", _EMAIL.sub(" ", normalize(_LIST_MARKER.sub(" ", unicodedata.normalize("NFKC", text)))))
+    found = literal_claims(text) + _product_claims(rest)
     found += _name_claims(_URL.sub(" ", _EMAIL.sub(" ", _clean(text))))
     return list(dict.fromkeys(found))
 

@@ -86,11 +86,14 @@ def build_system(schema_text: str, examples: list[SqlPair]) -> str:
 
 
 def call(client: Any, model: str, system: str, question: str, retrieval_ms: float | None = None) -> Reply:
-    """One Messages API call with `DECODING`; the reply's text untouched, its usage, what the model was shown."""
+    """One Messages API call with `DECODING`: the reply's text untouched, its prompt tokens (cache reads
+    included) and output tokens, what the model was shown."""
     message = client.messages.create(model=model, system=system, messages=[{"role": "user", "content": question}],
                                      **DECODING)
     reply = as_reply(message)
-    return Reply(reply.text, reply.input_tokens, reply.output_tokens, f"{system}\n{question}", retrieval_ms)
+    # Every prompt token, cached or not: the engine's prefix cache must not make a long prompt look cheap.
+    prompt = reply.input_tokens + reply.cache_read_input_tokens + reply.cache_creation_input_tokens
+    return Reply(reply.text, prompt, reply.output_tokens, f"{system}\n{question}", retrieval_ms)
 
 
 @dataclass
