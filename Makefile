@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install labs grade bench lint clean finetune record sql-quality
+.PHONY: lab test test-fast check install labs grade bench lint clean finetune record sql-quality
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -20,8 +20,20 @@ install: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
 
+# The whole suite: the type check, then every test, notebook (nbval), model run and the browser test.
 test: $(STAMP)
+	$(VENV)/bin/mypy
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(PY) -m pytest -q
+
+# The edit loop: unit tests only (no notebooks, no model, no browser); see README "Running the tests".
+test-fast: $(STAMP)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(PY) -m pytest -q tests -m "not slow" \
+		-o addopts="-p labkit.testing.no_network" -p no:nbval
+
+# Before a commit: lint, and notebooks without outputs (stripped in place by `labkit labs strip`).
+check: $(STAMP)
+	$(VENV)/bin/ruff check shared tests bench tools
+	$(PY) -m pytest -q tests/test_house.py tests/test_lint.py -o addopts="-p labkit.testing.no_network" -p no:nbval
 
 # Regenerate labs/ from solutions/ (solution blocks become NotImplementedError stubs).
 labs: $(STAMP)
@@ -56,7 +68,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(PY) bench/run_all.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check shared tests bench
+	$(VENV)/bin/ruff check shared tests bench tools
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

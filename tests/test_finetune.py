@@ -193,7 +193,7 @@ def test_reply_max_tokens_fits_every_trained_reply():
 
     from labkit.data import load_tickets
     from labkit.engine import model_path
-    from labkit.finetune.validate import REPLY_MAX_TOKENS
+    from labkit.finetune.reply_format import REPLY_MAX_TOKENS
 
     gguf = model_path()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)  # the course model's vocabulary

@@ -46,10 +46,10 @@ from labkit.data import EvalItem
 from labkit.documents import Document
 from labkit.facts import contradictions, has_fact, key_fact_score, missing_facts, normalize
 from labkit.models import DEFAULT_MODEL
-from labkit.replies import REFUSAL_PATTERNS, cited_ids, format_ok, is_refusal
+from labkit.replies import REFUSAL_PATTERNS, Reply, as_reply, cited_ids, format_ok, is_refusal
 from labkit.tables import COMPARE_COLUMNS, JUDGE_COLUMNS, TABLE_COLUMNS, comparison_rows, format_table
 
-if TYPE_CHECKING:  # labkit.judge imports this module
+if TYPE_CHECKING:  # only for the annotation: labkit.judge needs nothing of this module
     from labkit.judge import Judge
 
 __all__ = [  # normalize, claims, the tables ... live in labkit.facts, .claims, .tables and stay importable here
@@ -63,39 +63,6 @@ __all__ = [  # normalize, claims, the tables ... live in labkit.facts, .claims, 
 # ----------------------------------------------------------------------------------------------
 # The runner
 # ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Reply:
-    """What an answer function may return when it is not an anthropic Message: text and token counts.
-
-    Token counts follow Anthropic's usage: `input_tokens` are the prompt tokens read at the full price, not
-    counting `cache_read_input_tokens` (read from the prompt cache) or `cache_creation_input_tokens`
-    (written to it)."""
-
-    text: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    evidence: str | None = None   # what the model was shown (for `hallucinated_shown`); None: unknown
-    retrieval_ms: float | None = None  # time spent retrieving, when the strategy retrieves
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-
-
-def as_reply(result: Any) -> Reply:
-    """A Reply from an answer function's result: a Reply, an `anthropic.types.Message` or a plain str."""
-    if isinstance(result, Reply):
-        return result
-    if isinstance(result, str):
-        return Reply(result)
-    content, usage = getattr(result, "content", None), getattr(result, "usage", None)
-    if content is not None and usage is not None:  # an anthropic Message
-        text = "".join(getattr(block, "text", "") for block in content)
-        return Reply(text, int(usage.input_tokens), int(usage.output_tokens),
-                     cache_read_input_tokens=int(getattr(usage, "cache_read_input_tokens", 0) or 0),
-                     cache_creation_input_tokens=int(getattr(usage, "cache_creation_input_tokens", 0) or 0))
-    raise TypeError(f"the answer function returned {type(result).__name__}; return a str, an anthropic "
-                    "Message or a labkit.evaluate.Reply")
-
-
 @dataclass(frozen=True)
 class EvalRecord:
     """One question's result. correct_refusal is None for answerable questions."""

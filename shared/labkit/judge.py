@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from labkit.evaluate import as_reply
 from labkit.models import FAST_MODEL
 from labkit.prompts import ReplyFormatError, parse_json_reply
+from labkit.replies import as_reply
 
 JUDGE_SYSTEM = (
     "You check a customer-support answer against the evidence (the company's knowledge base). List every "

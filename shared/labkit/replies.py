@@ -1,4 +1,5 @@
-"""Reading a reply: does it decline, which documents does it cite, is it in the asked-for format.
+"""Reading a reply: its text and token counts (`Reply`, `as_reply`), does it decline, which documents does it
+cite, is it in the asked-for format.
 
 One definition of each, used by `labkit.evaluate` (scoring every strategy), `labkit.rag` (its grounded
 answers) and the graders. Lessons 01, 02 and 04 use them through those modules.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from labkit.facts import normalize
@@ -53,3 +55,36 @@ _CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_.\-]*)(?:#\d+)?\]")  # the for
 def cited_ids(text: str) -> list[str]:
     """The document ids cited as [doc-id] (or [doc-id#n], a chunk) in `text`, each once, in order."""
     return list(dict.fromkeys(_CITATION.findall(text)))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an answer function may return when it is not an anthropic Message: text and token counts.
+
+    Token counts follow Anthropic's usage: `input_tokens` are the prompt tokens read at the full price, not
+    counting `cache_read_input_tokens` (read from the prompt cache) or `cache_creation_input_tokens`
+    (written to it)."""
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    evidence: str | None = None   # what the model was shown (for `hallucinated_shown`); None: unknown
+    retrieval_ms: float | None = None  # time spent retrieving, when the strategy retrieves
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+
+def as_reply(result: Any) -> Reply:
+    """A Reply from an answer function's result: a Reply, an `anthropic.types.Message` or a plain str."""
+    if isinstance(result, Reply):
+        return result
+    if isinstance(result, str):
+        return Reply(result)
+    content, usage = getattr(result, "content", None), getattr(result, "usage", None)
+    if content is not None and usage is not None:  # an anthropic Message
+        text = "".join(getattr(block, "text", "") for block in content)
+        return Reply(text, int(usage.input_tokens), int(usage.output_tokens),
+                     cache_read_input_tokens=int(getattr(usage, "cache_read_input_tokens", 0) or 0),
+                     cache_creation_input_tokens=int(getattr(usage, "cache_creation_input_tokens", 0) or 0))
+    raise TypeError(f"the answer function returned {type(result).__name__}; return a str, an anthropic "
+                    "Message or a labkit.evaluate.Reply")

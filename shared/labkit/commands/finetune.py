@@ -53,7 +53,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _format(name: str):
-    from labkit.finetune.validate import support_format
+    from labkit.finetune.reply_format import support_format
     from labkit.nl2sql.output import format_problem
 
     return {"support": support_format, "sql": format_problem}.get(name)

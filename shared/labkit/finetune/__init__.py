@@ -48,6 +48,7 @@ from labkit.finetune.heldout import (
     strict_support_format,
 )
 from labkit.finetune.pipeline import CleanResult, Dropped, Step, clean
+from labkit.finetune.reply_format import support_format
 from labkit.finetune.stats import (
     LocalRun,
     TokenStats,
@@ -78,7 +79,6 @@ from labkit.finetune.validate import (
     Problem,
     Report,
     check_example,
-    support_format,
     validate,
 )
 

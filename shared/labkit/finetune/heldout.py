@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from labkit.finetune.examples import Example, as_examples
-from labkit.finetune.validate import REPLY_MAX_TOKENS, support_format
+from labkit.finetune.reply_format import REPLY_MAX_TOKENS, support_format
 
 SOURCE_LINE = re.compile(r"Source: \[([\w.-]+)\] (.+)$", re.M)
 

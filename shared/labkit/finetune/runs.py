@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from labkit import adapters
+from labkit.finetune.reply_format import REPLY_MAX_TOKENS
 from labkit.finetune.train import TrainResult, train_lora
-from labkit.finetune.validate import REPLY_MAX_TOKENS
 from labkit.models import DEFAULT_MODEL
 
 

@@ -13,7 +13,6 @@ Reading never stops at the first problem: one report lists them all.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -130,42 +129,6 @@ def check_example(obj: object) -> list[tuple[str, str]]:
     if roles_ok:  # order checks only make sense once every role is known
         found += order_problems([m["role"] for m in messages])
     return found
-
-
-# ------------------------------------------------------------------------------------- reply format
-DIAGNOSIS = re.compile(r"1\. Diagnosis: \S.*")
-STEP = re.compile(r" {3}(\d+)\) \S.*")
-PREVENTION = re.compile(r"3\. Prevention: \S.*")
-SOURCE = re.compile(r"Source: \[[\w.-]+\] \S.*")
-# Room to write a whole reply in that format: the clean tickets' replies are 128 SmolLM2 tokens at the median
-# and 156 at most, so a smaller cap cuts off the Prevention and Source lines and fails the format check.
-REPLY_MAX_TOKENS = 200
-
-
-def support_format(reply: str) -> str | None:
-    """The course's support-reply format (see data/cards/tickets.md): None if `reply` follows it,
-    else what is wrong. Pass it as `validate(..., format=support_format)`.
-
-        1. Diagnosis: <one sentence>
-        2. Solution:
-           1) <step>
-           2) <step>
-        3. Prevention: <one sentence>
-        Source: [<doc-id>] <Heading>
-    """
-    lines = reply.strip().split("\n")
-    if not DIAGNOSIS.fullmatch(lines[0]):
-        return "does not start with '1. Diagnosis: ...'"
-    if len(lines) < 2 or lines[1] != "2. Solution:":
-        return "the second line is not '2. Solution:'"
-    if len(lines) < 5 or not SOURCE.fullmatch(lines[-1]):
-        return "does not end with 'Source: [doc-id] Heading'"
-    if not PREVENTION.fullmatch(lines[-2]):
-        return "no '3. Prevention: ...' line before the source"
-    steps = [STEP.fullmatch(line) for line in lines[2:-2]]
-    if not all(steps) or [int(s.group(1)) for s in steps] != list(range(1, len(steps) + 1)):
-        return "the solution is not a list of steps '   1) ...', '   2) ...'"
-    return None
 
 
 # ----------------------------------------------------------------------------------------- the report

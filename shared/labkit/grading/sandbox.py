@@ -17,6 +17,9 @@ its processes together (labkit.grading.cgroups). The trusted parent kills it at 
 The job goes in on stdin; events come back as JSON lines on stdout (labkit.grading.driver), at most
 `output_mb`; nothing else leaves. `run_job(..., sandbox=False)` runs the same driver without the sandbox
 (`labkit grade --no-sandbox`: trusted notebooks only).
+
+This file is a little over 300 lines on purpose: it is the security boundary, and whoever audits it should
+find every mount, namespace, limit and the one reader of the sandbox's output in a single file.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from labkit.adapters import FORMAT, KNOWLEDGE, Adapter
 from labkit.data import EvalItem, load_docs
 from labkit.documents import Document
 from labkit.evaluate import Reply, format_ok
-from labkit.finetune.validate import REPLY_MAX_TOKENS
+from labkit.finetune.reply_format import REPLY_MAX_TOKENS
 from labkit.models import DEFAULT_MODEL
 from labkit.strategies.base import (
     GUARDRAIL,

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 from labkit.data import EvalItem, load_docs, load_tickets
 from labkit.documents import Document
 from labkit.evaluate import Reply, format_ok
-from labkit.finetune.validate import REPLY_MAX_TOKENS
+from labkit.finetune.reply_format import REPLY_MAX_TOKENS
 from labkit.models import DEFAULT_MODEL
 from labkit.prompts import TOKEN_BUDGET, build_system_prompt, count_tokens, escalation_rule, knowledge_from_docs
 from labkit.strategies.base import (

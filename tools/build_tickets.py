@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the Strategy Lab support-ticket data sets (module 3: fine-tuning).
 
-Writes, into --out (default: the folder of this script):
+Writes, into --out (default: shared/labkit/data/tickets/, beside the knowledge base):
 
 * tickets.jsonl              clean chat examples {"messages": [system, user, assistant]}
 * tickets_raw.jsonl          a subset of the clean examples with injected defects (data-cleaning exercise)
@@ -9,7 +9,7 @@ Writes, into --out (default: the folder of this script):
 
 Everything is generated from the hand-written scenarios and customer phrasings below with
 random.Random(20261124), so running the script again rewrites the files byte-identically.
-Standard library only. Facts follow the AcmeCorp world bible (the knowledge base in ../kb/).
+Standard library only. Facts follow the AcmeCorp world bible (the knowledge base in shared/labkit/data/kb/).
 All PII in the raw file is synthetic: example.com/.org/.net e-mail addresses, 555 / Ofcom drama
 phone numbers and well-known test card numbers.
 """
@@ -41,16 +41,9 @@ SYSTEM = (
     "Always cite the documentation section you referenced."
 )
 
-DOC_IDS = (
-    "plans-overview", "plan-basic", "plan-pro", "plan-enterprise", "billing-cycles",
-    "billing-payment-methods", "billing-invoices", "billing-failed-payments", "refunds-policy",
-    "upgrades", "downgrades", "cancellation", "discounts", "team-seats", "storage-limits",
-    "data-export", "data-retention", "privacy-gdpr", "security-overview", "sso-saml",
-    "two-factor-auth", "api-overview", "api-rate-limits", "api-errors", "webhooks",
-    "integrations-slack", "integrations-github", "integrations-zapier", "troubleshooting-login",
-    "troubleshooting-sync", "troubleshooting-export", "troubleshooting-performance",
-    "support-channels", "account-faq", "changelog",
-)
+# The knowledge base's document ids: its file names (each file's front matter says the same id).
+KB_DIR = Path(__file__).resolve().parents[1] / "shared" / "labkit" / "data" / "kb"
+DOC_IDS = tuple(sorted(p.stem for p in KB_DIR.glob("*.md")))
 
 # Defect types of the raw file, in manifest order, with their exact counts.
 DEFECT_COUNTS = {
@@ -1430,7 +1423,7 @@ def write_jsonl(path: Path, lines) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "shared" / "labkit" / "data" / "tickets",
                     help="output folder (default: next to this script)")
     args = ap.parse_args(argv)
     rng = random.Random(SEED)
