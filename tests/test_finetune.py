@@ -324,7 +324,7 @@ def test_scrub_pii_replaces_and_counts_per_type():
 
 
 def near_pairs_across(train: list[ft.Example], val: list[ft.Example]) -> list[tuple[int, int]]:
-    from labkit.finetune.clean import near
+    from labkit.finetune.cleaning import near
     from labkit.finetune.examples import prompt_words
 
     return [(a.line, b.line) for a in train for b in val if near(prompt_words(a), prompt_words(b))]

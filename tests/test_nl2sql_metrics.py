@@ -10,7 +10,7 @@ import pytest
 from labkit import costs
 from labkit.data import acme_db, load_sql_pairs
 from labkit.evaluate import Reply
-from labkit.finetune.validate import validate
+from labkit.finetune.validation import validate
 from labkit.nl2sql import metrics
 from labkit.nl2sql.output import extract_sql, format_ok, format_problem
 

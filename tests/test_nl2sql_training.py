@@ -10,7 +10,7 @@ import pytest
 
 from labkit import cli, sqlcheck
 from labkit.data import acme_db
-from labkit.finetune.validate import validate
+from labkit.finetune.validation import validate
 from labkit.nl2sql.output import format_problem
 from labkit.nl2sql.schema import describe
 from labkit.nl2sql.split import load_split

@@ -39,7 +39,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    from labkit.finetune.validate import DEFAULT_MAX_TOKENS
+    from labkit.finetune.validation import DEFAULT_MAX_TOKENS
 
     p.add_argument("file", help="a chat JSONL file ({'messages': [...]} per line)")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,

@@ -22,7 +22,7 @@ The modules, in the order the data flows (each short enough to read):
 - runs.py      `make finetune`: the course's adapters, trained and recorded (labkit.adapters)
 """
 
-from labkit.finetune.clean import (
+from labkit.finetune.cleaning import (
     DedupeReport,
     Duplicate,
     PiiReport,
@@ -72,7 +72,7 @@ from labkit.finetune.tokens import (
     local_counter,
 )
 from labkit.finetune.train import TrainResult, train_lora
-from labkit.finetune.validate import (
+from labkit.finetune.validation import (
     DEFAULT_MAX_TOKENS,
     ERRORS,
     WARNINGS,

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from labkit.finetune.examples import Example, as_examples
-from labkit.finetune.validate import check_example
+from labkit.finetune.validation import check_example
 
 
 class ExportError(ValueError):

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.finetune.clean import DedupeReport, PiiReport, dedupe, scrub_pii, split
+from labkit.finetune.cleaning import DedupeReport, PiiReport, dedupe, scrub_pii, split
 from labkit.finetune.examples import Example, read_lines
 from labkit.finetune.tokens import TokenCounter
-from labkit.finetune.validate import DEFAULT_MAX_TOKENS, Report, validate
+from labkit.finetune.validation import DEFAULT_MAX_TOKENS, Report, validate
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 from labkit.costs import UnknownModelPrice
 from labkit.finetune.examples import Example, as_examples
 from labkit.finetune.tokens import TokenCounter, get_counter
-from labkit.finetune.validate import DEFAULT_MAX_TOKENS
+from labkit.finetune.validation import DEFAULT_MAX_TOKENS
 
 
 def token_counts(examples: Iterable[Example | dict], counter: str | TokenCounter = "auto",

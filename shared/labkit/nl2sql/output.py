@@ -34,7 +34,7 @@ def extract_sql(text: str) -> str:
 
 def format_problem(text: str) -> str | None:
     """None when `text` is exactly one SELECT statement and nothing else (see the module docstring), else
-    what is wrong. It has the signature `labkit.finetune.validate.validate(..., format=)` expects, so the
+    what is wrong. It has the signature `labkit.finetune.validation.validate(..., format=)` expects, so the
     same criterion checks a training file's gold replies and a model's answers."""
     sql = text.strip()
     if not sql:

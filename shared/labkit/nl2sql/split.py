@@ -7,7 +7,7 @@ How `make_split` works (and why):
 1. **Near-duplicates stay together.** Questions overlap in intent on purpose ("How many users signed up
    this year?" / "... before this year?"). If one were in train and the other in test, the test would
    measure memory. Two questions are near-duplicates when their all-MiniLM-L6-v2 embeddings have cosine
-   similarity >= `NEAR_COSINE` or when `labkit.finetune.clean.near` says so (same words, or one word
+   similarity >= `NEAR_COSINE` or when `labkit.finetune.cleaning.near` says so (same words, or one word
    apart); groups are closed under that relation and go to one split whole.
 2. **Stratified by difficulty and by table.** Groups are placed one at a time (larger groups first, then
    in an order shuffled with `seed`) into the split that is furthest below its share of the group's
@@ -79,7 +79,7 @@ def similarities(questions: Sequence[str]):
 
 def near_duplicate_groups(pairs: Sequence[SqlPair], threshold: float = NEAR_COSINE) -> list[list[int]]:
     """Positions of `pairs`, grouped so that near-duplicates (directly or through a chain) share a group."""
-    from labkit.finetune.clean import near
+    from labkit.finetune.cleaning import near
 
     sims = similarities([p.question for p in pairs])
     words = [_words(p.question) for p in pairs]
@@ -182,7 +182,7 @@ def load_split(path: Path = SPLIT_FILE, pairs: Sequence[SqlPair] | None = None) 
 
 def cross_split_near_duplicates(split: Split, threshold: float = NEAR_COSINE) -> list[tuple[str, str, float]]:
     """(id, id, cosine) of every pair of questions in different splits that are near-duplicates."""
-    from labkit.finetune.clean import near
+    from labkit.finetune.cleaning import near
 
     pairs = [p for name in SPLITS for p in split[name]]
     names = [name for name in SPLITS for _ in split[name]]

@@ -29,7 +29,7 @@ LINES = [
     "[1, 2]",
     json.dumps({"messages": [SYSTEM, {"role": "user", "content": "Hi"}]}),
 ]
-VALIDATORS = ["labkit.finetune.validate.validate", "labkit.finetune.validate.check_example"]
+VALIDATORS = ["labkit.finetune.validation.validate", "labkit.finetune.validation.check_example"]
 
 
 @probe("3.1", forbid=VALIDATORS)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from labkit.finetune.clean import find_duplicates, find_pii
+from labkit.finetune.cleaning import find_duplicates, find_pii
 from labkit.finetune.examples import Example, read_lines, texts_of
 from labkit.finetune.tokens import TokenCounter, get_counter
 
