@@ -80,13 +80,18 @@ class Retriever:
         wanted = {t for p in examples for t in p.tables} | set(self.ranked_tables(question)[:n])
         return [t for t in self.schema.names if t in wanted]
 
+    def retrieve(self, pair: SqlPair, k: int = K_EXAMPLES, n: int = N_TABLES) -> tuple[list[SqlPair], list[str]]:
+        """(the `k` training pairs most like `pair`'s question, never `pair` itself; the tables to show)."""
+        examples = self.examples(pair.question, k, exclude=[pair.id])
+        return examples, self.tables(pair.question, n, examples)
+
 
 def table_recall(retriever: Retriever, pairs: Sequence[SqlPair], k: int = K_EXAMPLES, n: int = N_TABLES
                  ) -> tuple[float, float]:
     """(share of `pairs` whose gold tables are all retrieved, mean number of tables shown)."""
     hits, shown = [], []
     for pair in pairs:
-        tables = retriever.tables(pair.question, n, retriever.examples(pair.question, k, exclude=[pair.id]))
+        tables = retriever.retrieve(pair, k, n)[1]
         hits.append(set(pair.tables) <= set(tables))
         shown.append(len(tables))
     return float(np.mean(hits)), float(np.mean(shown))

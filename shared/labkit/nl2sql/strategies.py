@@ -138,8 +138,7 @@ class Rag:
 
     def prompt(self, pair: SqlPair) -> str:
         """The system prompt for `pair` (retrieval runs here)."""
-        examples = self.retriever.examples(pair.question, self.k, exclude=[pair.id])
-        tables = self.retriever.tables(pair.question, self.n_tables, examples)
+        examples, tables = self.retriever.retrieve(pair, self.k, self.n_tables)
         return build_system(self.retriever.schema.text(tables), examples)
 
     def answer(self, pair: SqlPair) -> Reply:
@@ -183,8 +182,7 @@ class Hybrid:
         self.retriever = self.retriever or Retriever(_train(), describe())
 
     def prompt(self, pair: SqlPair) -> str:
-        examples = self.retriever.examples(pair.question, self.k, exclude=[pair.id])
-        tables = self.retriever.tables(pair.question, self.n_tables, examples)
+        tables = self.retriever.retrieve(pair, self.k, self.n_tables)[1]
         return f"{seed_system_prompt()}\n\nThe database:\n\n{self.retriever.schema.text(tables)}"
 
     def answer(self, pair: SqlPair) -> Reply:
