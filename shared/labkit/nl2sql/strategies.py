@@ -45,7 +45,9 @@ N_FIXED = 4  # prompt-only's fixed examples
 
 class SqlStrategy(Protocol):
     name: str
-    kind: str
+
+    @property
+    def kind(self) -> str: ...  # read-only: the strategies set it as a ClassVar
 
     def answer(self, pair: SqlPair) -> Reply: ...
 
@@ -138,9 +140,11 @@ class Rag:
 
     def prompt(self, pair: SqlPair) -> str:
         """The system prompt for `pair` (retrieval runs here)."""
-        examples = self.retriever.examples(pair.question, self.k, exclude=[pair.id])
-        tables = self.retriever.tables(pair.question, self.n_tables, examples)
-        return build_system(self.retriever.schema.text(tables), examples)
+        retriever = self.retriever
+        assert retriever is not None  # __post_init__ sets it
+        examples = retriever.examples(pair.question, self.k, exclude=[pair.id])
+        tables = retriever.tables(pair.question, self.n_tables, examples)
+        return build_system(retriever.schema.text(tables), examples)
 
     def answer(self, pair: SqlPair) -> Reply:
         started = time.perf_counter()
@@ -183,9 +187,11 @@ class Hybrid:
         self.retriever = self.retriever or Retriever(_train(), describe())
 
     def prompt(self, pair: SqlPair) -> str:
-        examples = self.retriever.examples(pair.question, self.k, exclude=[pair.id])
-        tables = self.retriever.tables(pair.question, self.n_tables, examples)
-        return f"{seed_system_prompt()}\n\nThe database:\n\n{self.retriever.schema.text(tables)}"
+        retriever = self.retriever
+        assert retriever is not None  # __post_init__ sets it
+        examples = retriever.examples(pair.question, self.k, exclude=[pair.id])
+        tables = retriever.tables(pair.question, self.n_tables, examples)
+        return f"{seed_system_prompt()}\n\nThe database:\n\n{retriever.schema.text(tables)}"
 
     def answer(self, pair: SqlPair) -> Reply:
         started = time.perf_counter()
