@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, Protocol
 
 CacheTTL = Literal["5m", "1h"]
 
@@ -119,10 +119,13 @@ def cost_per_query(model: str, input_tokens: float, output_tokens: float, cache_
             + cache_creation_input_tokens * p.cache_write_usd_per_mtok(cache_ttl)) / 1_000_000
 
 
-def cost_per_million_queries(model: str, input_tokens: float, output_tokens: float, **cache: float | str) -> float:
+def cost_per_million_queries(model: str, input_tokens: float, output_tokens: float, *,
+                             cache_read_input_tokens: float = 0, cache_creation_input_tokens: float = 0,
+                             cache_ttl: CacheTTL = "5m") -> float:
     """USD for one million calls of this size: the unit of the seed article's cost table (cache counts as in
     `cost_per_query`)."""
-    return cost_per_query(model, input_tokens, output_tokens, **cache) * 1_000_000
+    return cost_per_query(model, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens,
+                          cache_ttl) * 1_000_000
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,16 @@ def price_query(model: str, input_tokens: float, output_tokens: float, cache_rea
 # ----------------------------------------------------------------------------------------------
 # The cost-scenario table: model tier x caching, beside the seed's ranges
 # ----------------------------------------------------------------------------------------------
+class TokenSummary(Protocol):
+    """What `TokenMeans.from_summary` reads from a summary (a `labkit.evaluate.EvalSummary` has it)."""
+
+    @property
+    def mean_input_tokens(self) -> float: ...
+
+    @property
+    def mean_output_tokens(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class TokenMeans:
     """A strategy's measured mean tokens per query, split into the part every query shares (the cacheable
@@ -162,7 +175,7 @@ class TokenMeans:
     output_tokens: float
 
     @staticmethod
-    def from_summary(strategy: str, summary: object, prefix_tokens: float | None = None) -> TokenMeans:
+    def from_summary(strategy: str, summary: TokenSummary, prefix_tokens: float | None = None) -> TokenMeans:
         """From a `labkit.evaluate.EvalSummary`. The prefix is `prefix_tokens` when given (e.g. PromptOnly's
         `prompt_tokens`), else what the engine read from and wrote to its cache (mean cache tokens)."""
         read = getattr(summary, "mean_cache_read_tokens", 0.0) + getattr(summary, "mean_cache_creation_tokens", 0.0)
@@ -231,7 +244,9 @@ def seed_range_verdicts(rows: Sequence[CostScenario]) -> dict[str, str]:
         mine = [r for r in rows if r.strategy == strategy and r.seed_range is not None]
         if not mine:
             continue
-        lo, hi = mine[0].seed_range
+        seed = mine[0].seed_range
+        assert seed is not None  # mine keeps only the rows with a seed range
+        lo, hi = seed
         inside = [f"{r.model} caching {'on' if r.caching else 'off'} (${r.usd_per_million:,.0f})"
                   for r in mine if r.in_seed_range]
         if inside:

@@ -208,7 +208,7 @@ def summarize(records: Sequence[EvalRecord], price_model: str = DEFAULT_MODEL) -
         citation_accuracy=_mean(r.citation_ok for r in records if r.citation_ok is not None),
         citation_rate=_mean(bool(r.cited) for r in answerable),
         p50_retrieval_ms=percentile([r.retrieval_ms for r in records if r.retrieval_ms is not None], 50),
-        judge_hallucination_rate=_mean(r.judge_hallucinated for r in judged),
+        judge_hallucination_rate=_mean(r.judge_hallucinated for r in judged if r.judge_hallucinated is not None),
         judge_agreement=_mean(r.judge_hallucinated == r.hallucinated for r in judged if r.hallucinated is not None),
         hallucination_rate_shown=_mean(r.hallucinated_shown for r in records if r.hallucinated_shown is not None),
         contradiction_rate=_mean(bool(r.contradicted) for r in answerable),

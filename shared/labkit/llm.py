@@ -170,9 +170,10 @@ def get_client(backend: Backend = "auto") -> anthropic.Anthropic:
         base = os.environ.get("ANTHROPIC_BASE_URL", CLAUDE_BASE_URL)
         return anthropic.Anthropic(base_url=base, http_client=httpx2.Client(transport=Router(claude=True),
                                                                             base_url=base, timeout=LOCAL_TIMEOUT))
-    if shared_url() and shared_url() not in _checked:  # workshop mode: fail now, not at the first question
-        _check_shared(shared_url(), None)
-        _checked.add(shared_url())
+    url = shared_url()
+    if url and url not in _checked:  # workshop mode: fail now, not at the first question
+        _check_shared(url, None)
+        _checked.add(url)
     return anthropic.Anthropic(
         api_key=LOCAL_API_KEY,
         base_url=LOCAL_BASE_URL,

@@ -93,8 +93,8 @@ def _bound(b: float, c: float, n: float, start: float, end: float, target: float
     return (start + end) / 2
 
 
-def paired_rate_diff(a: Sequence[bool], b: Sequence[bool], clusters: Clusters = None) -> Estimate:
-    """rate(a) - rate(b) on the same questions, with the interval of McNemar's test.
+def paired_rate_diff(a: Sequence[float], b: Sequence[float], clusters: Clusters = None) -> Estimate:
+    """rate(a) - rate(b) on the same questions (bools or 0/1 scores), with the interval of McNemar's test.
 
     Only the questions where the two disagree say which is better (b: only `a` right, c: only `b` right):
     the difference is (b - c) / n. The interval holds every difference that Tango's score test (with

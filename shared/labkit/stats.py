@@ -35,6 +35,7 @@ import numpy as np
 Z95 = NormalDist().inv_cdf(0.975)  # 1.95996...: a 95% two-sided interval is value +- Z95 standard errors
 NAN = math.nan
 Clusters = Sequence[str] | None    # one label per value (e.g. the question's gold source); None: independent
+Values = Sequence[float] | np.ndarray   # per-question scores: a list, or the array a caller already made
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Estimate:
         return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in asdict(self).items()}
 
 
-def _array(values: Sequence[float]) -> np.ndarray:
+def _array(values: Values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
@@ -83,13 +84,13 @@ def _check_clusters(values: np.ndarray, clusters: Clusters) -> None:
 # ----------------------------------------------------------------------------------------------
 # Standard errors: independent and clustered
 # ----------------------------------------------------------------------------------------------
-def standard_error(values: Sequence[float]) -> float:
+def standard_error(values: Values) -> float:
     """SE of the mean of independent values: sample SD / sqrt(n). NaN with fewer than 2 values."""
     x = _array(values)
     return float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else NAN
 
 
-def clustered_se(values: Sequence[float], clusters: Sequence[str]) -> float:
+def clustered_se(values: Values, clusters: Sequence[str]) -> float:
     """Miller's clustered SE of the mean: within a cluster the deviations from the mean are summed before
     squaring, so correlated questions count together:  SE^2 = G/(G-1) * sum_c (sum_{i in c} (x_i - mean))^2 / n^2.
     G/(G-1) (G clusters) is the usual small-sample factor (statsmodels applies it too): with one question
@@ -106,7 +107,7 @@ def clustered_se(values: Sequence[float], clusters: Sequence[str]) -> float:
     return float(math.sqrt(g / (g - 1) * (sums ** 2).sum()) / len(x))
 
 
-def design_effect(values: Sequence[float], clusters: Clusters) -> float:
+def design_effect(values: Values, clusters: Clusters) -> float:
     """(clustered SE / independent SE)^2, at least 1: how many times fewer independent questions the eval
     is worth. 1 when there are no clusters or nothing varies."""
     if clusters is None or len(values) < 2:
@@ -151,9 +152,9 @@ def wilson_cc(successes: float, n: float, z: float = Z95) -> tuple[float, float]
     return float(max(0.0, low)), float(min(1.0, high))
 
 
-def rate(values: Sequence[bool], clusters: Clusters = None) -> Estimate:
-    """The share of True values with its Wilson interval. With clusters, the interval is that of the
-    effective sample size n / design effect (Korn & Graubard's way of clustering a score interval)."""
+def rate(values: Sequence[float], clusters: Clusters = None) -> Estimate:
+    """The share of True values (bools or 0/1 scores) with its Wilson interval. With clusters, the interval is
+    that of the effective sample size n / design effect (Korn & Graubard's way of clustering a score interval)."""
     x = _array(values)
     if len(x) == 0:
         return Estimate(NAN, NAN, NAN, 0, "wilson")

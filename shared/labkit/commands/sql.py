@@ -100,10 +100,10 @@ def run_schema(args: argparse.Namespace) -> int:
 
 def run_train_file(args: argparse.Namespace) -> int:
     from labkit.nl2sql.split import load_split
-    from labkit.nl2sql.training import corrupt, write_training_file
+    from labkit.nl2sql.training import Corruption, corrupt, write_training_file
 
     pairs = load_split()[args.split][: args.limit]
-    corruptions = []
+    corruptions: list[Corruption] = []
     if args.corrupt:
         try:
             pairs, corruptions = corrupt(pairs, args.corrupt, seed=args.seed)

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 from labkit.documents import Document, FrontMatterError, split_front_matter
 
@@ -120,6 +121,12 @@ def tickets_path(raw: bool = False) -> Path:
     return TICKETS_DIR / ("tickets_raw.jsonl" if raw else "tickets.jsonl")
 
 
+@overload
+def load_tickets(raw: Literal[False] = False) -> list[dict]: ...
+@overload
+def load_tickets(raw: Literal[True]) -> list[str]: ...
+@overload
+def load_tickets(raw: bool) -> list[dict] | list[str]: ...
 def load_tickets(raw: bool = False) -> list[dict] | list[str]:
     """Clean tickets as dicts ({"messages": [...]}). raw=True gives the raw file's lines as strings,
     because some of them are deliberately not valid JSON."""

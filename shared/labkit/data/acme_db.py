@@ -43,9 +43,11 @@ import argparse
 import calendar
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -347,7 +349,7 @@ def make_orders(rng: random.Random, users: list[dict], subs: list[Sub]) -> list[
             product, price = f"{s.plan} {s.cycle}", PRICES[s.plan, s.cycle]
         picks.append((s, x, product, price))
     country = {u["id"]: u["country"] for u in users}
-    orders = []
+    orders: list[dict[str, Any]] = []
     for s, x, product, price in picks:
         status = rng.choices(["completed", "refunded", "failed", "pending"],
                              weights=[0.82, 0.05, 0.08, 0.05])[0]
@@ -362,7 +364,7 @@ def make_tickets(rng: random.Random, users: list[dict], subs: list[Sub]) -> list
     """400 tickets with exact category/priority counts; the channel depends on the plan."""
     categories = exact_shuffle(rng, CATEGORY_COUNTS)
     priorities = exact_shuffle(rng, PRIORITY_COUNTS)
-    channels = {"Pro": ["email", "chat"], "Enterprise": ["email", "chat", "phone"]}
+    channels: dict[str | None, list[str]] = {"Pro": ["email", "chat"], "Enterprise": ["email", "chat", "phone"]}
     tickets = []
     for category, priority in zip(categories, priorities, strict=True):
         x = growth_point(rng)
@@ -431,7 +433,8 @@ def build(path: str | Path, seed: int = 7, anchor: date | None = None) -> Path:
                   for i, (o, t) in enumerate(zip(orders, order_times, strict=True), start=1)]
 
     # invoices: one per charged order (not 'pending') + one per Enterprise contract year
-    invoice_drafts = []  # (issued, user, order_id, subscription_id, amount, net_days, pay_after_days)
+    # (issued, user, order_id, subscription_id, amount, net_days, pay_after_days)
+    invoice_drafts: list[tuple[date, int, int | None, int | None, float, int, int | None]] = []
     for oid, uid, created, product, amount, status in order_rows:
         if status == "pending":
             continue
@@ -456,11 +459,11 @@ def build(path: str | Path, seed: int = 7, anchor: date | None = None) -> Path:
                                    None if unpaid else rng.randint(3, 45)))
     invoice_drafts.sort(key=lambda d: (d[0], d[2] or 0, d[3] or 0))
     invoice_rows = []
-    for i, (issued, uid, oid, sid, amount, net, pay_after) in enumerate(invoice_drafts, 1):
+    for i, (issued, uid, order_id, sid, amount, net, pay_after) in enumerate(invoice_drafts, 1):
         paid_at = issued + timedelta(days=pay_after) if pay_after is not None else None
         if paid_at is not None and paid_at > cal.horizon:
             paid_at = None  # would be paid after the build day
-        invoice_rows.append((i, uid, oid, sid, issued, issued + timedelta(days=net), amount,
+        invoice_rows.append((i, uid, order_id, sid, issued, issued + timedelta(days=net), amount,
                              paid_at is not None, paid_at))
 
     ticket_rows = []
@@ -483,9 +486,10 @@ def build(path: str | Path, seed: int = 7, anchor: date | None = None) -> Path:
             con.execute(f"COMMENT ON TABLE {table} IS '{comment}'")
         for (table, column), comment in column_comments().items():
             con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{comment.replace(chr(39), chr(39) * 2)}'")
-        for table, rows in [("plans", PLANS), ("users", user_rows), ("subscriptions", sub_rows),
-                            ("orders", order_rows), ("invoices", invoice_rows),
-                            ("tickets", ticket_rows)]:
+        tables: list[tuple[str, Sequence[Sequence[object]]]] = [
+            ("plans", PLANS), ("users", user_rows), ("subscriptions", sub_rows), ("orders", order_rows),
+            ("invoices", invoice_rows), ("tickets", ticket_rows)]
+        for table, rows in tables:
             # one multi-row INSERT per table: much faster than executemany
             row_marks = "(" + ", ".join("?" * len(rows[0])) + ")"
             con.execute(f"INSERT INTO {table} VALUES " + ", ".join([row_marks] * len(rows)),
@@ -507,7 +511,9 @@ def main(argv: list[str] | None = None) -> None:
     path = build(args.out, seed=args.seed, anchor=args.anchor)
     con = duckdb.connect(str(path), read_only=True)
     for (table,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall():
-        print(f"{table:14} {con.execute(f'SELECT COUNT(*) FROM {table}').fetchone()[0]:5} rows")
+        count = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+        assert count is not None  # COUNT(*) returns one row
+        print(f"{table:14} {count[0]:5} rows")
     con.close()
     print(f"wrote {path}")
 

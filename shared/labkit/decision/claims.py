@@ -64,7 +64,9 @@ def _compare(metric: str, a: Sequence[str] | str, b: str, sign: str, pattern: st
 
     def check(m: Measured) -> Outcome:
         first = m.first(roles, freshness)
-        reason = _why_not(m, roles, freshness) if first is None else m.missing(b, freshness)
+        if first is None:
+            return NA, (), _why_not(m, roles, freshness)
+        reason = m.missing(b, freshness)
         if reason:
             return NA, (), reason
         e = m.paired(first, b, metric, freshness)

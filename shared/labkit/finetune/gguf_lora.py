@@ -49,7 +49,7 @@ def export_gguf(peft_dir: str | Path, out: str | Path, architecture: str = "qwen
     for key, tensor in sorted(load_file(str(weights_file)).items()):
         match = _PEFT_NAME.fullmatch(key)
         target = names.get_name(f"{match['layer']}.weight", try_suffixes=(".weight",)) if match else None
-        if target is None:
+        if match is None or target is None:
             raise AdapterExportError(f"{weights_file}: tensor {key!r} has no llama.cpp name for {architecture}")
         writer.add_tensor(f"{target}.lora_{match['ab'].lower()}", tensor.astype(np_dtype))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -62,7 +62,9 @@ def strict_support_format(reply: str) -> str | None:
     problem = support_format(reply)
     if problem:
         return problem
-    doc, heading = SOURCE_LINE.search(reply.strip().split("\n")[-1]).groups()
+    source = SOURCE_LINE.search(reply.strip().split("\n")[-1])
+    assert source is not None  # support_format has checked that the last line is a Source line
+    doc, heading = source.groups()
     if doc not in doc_headings():
         return f"cites [{doc}], which is not a document of the knowledge base"
     heading = heading.strip()
@@ -74,7 +76,7 @@ def strict_support_format(reply: str) -> str | None:
 def real_section(reply: str) -> bool:
     """The reply's Source line names a document of the knowledge base and one of that document's headings."""
     found = SOURCE_LINE.search(reply)
-    return bool(found) and found.group(2).strip() in doc_headings().get(found.group(1), ())
+    return found is not None and found.group(2).strip() in doc_headings().get(found.group(1), ())
 
 
 def scenario(example: Example) -> str:

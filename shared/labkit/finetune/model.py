@@ -51,7 +51,8 @@ def base_model_dir(gguf: Path | None = None) -> Path:
     logging.disable_progress_bar()
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model.hf_quantizer = None  # the weights are plain float32 now; without this save_pretrained refuses
+    # the weights are plain float32 now; without this save_pretrained refuses
+    model.hf_quantizer = None  # type: ignore[assignment]  # torch's Module.__setattr__ hint allows no None
     model.config.__dict__.pop("quantization_config", None)
     partial = target.with_name(target.name + ".partial")
     model.save_pretrained(partial)

@@ -84,6 +84,7 @@ def clean(path: str | Path, *, format: Callable[[str], str | None] | None = None
     examples = []
     for line, text in read_lines(path):
         if line not in reasons:
+            assert text is not None  # validate reports a line that is not UTF-8 as an error (invalid_json)
             examples.append(Example(messages=json.loads(text)["messages"], line=line))
     kept, dedupe_report = dedupe(examples)
     dropped += [Dropped(d.line, "dedupe", "duplicate" if d.kind == "exact" else "near_duplicate", d.reason)

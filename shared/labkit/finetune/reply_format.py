@@ -36,6 +36,7 @@ def support_format(reply: str) -> str | None:
     if not PREVENTION.fullmatch(lines[-2]):
         return "no '3. Prevention: ...' line before the source"
     steps = [STEP.fullmatch(line) for line in lines[2:-2]]
-    if not all(steps) or [int(s.group(1)) for s in steps] != list(range(1, len(steps) + 1)):
+    matched = [s for s in steps if s is not None]
+    if len(matched) < len(steps) or [int(s.group(1)) for s in matched] != list(range(1, len(steps) + 1)):
         return "the solution is not a list of steps '   1) ...', '   2) ...'"
     return None

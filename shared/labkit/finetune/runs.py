@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from labkit import adapters
 from labkit.finetune.reply_format import REPLY_MAX_TOKENS
@@ -42,11 +43,11 @@ class Recipe:
     n_train: int
     steps: int
     n_eval: int
+    data: Callable[[int, int], tuple[list, list]]                       # (n_train, n_eval) -> (train, held out)
+    measure: Callable[[object, str, list], dict]                        # (client, model id, held out) -> scores
     batch_size: int = 4
     lr: float = 1e-3
     max_length: int = 384
-    data: Callable[[int, int], tuple[list, list]] | None = None       # (n_train, n_eval) -> (train, held out)
-    measure: Callable[[object, str, list], dict] | None = None          # (client, model id, held out) -> scores
     baselines: Callable[[object, list], dict] | None = None            # (client, held out) -> {name: scores}
 
 
@@ -136,7 +137,7 @@ def run(name: str, steps: int | None = None, n_train: int | None = None, n_eval:
     gguf = out / f"{name}.gguf"
     shutil.copyfile(result.gguf, gguf)   # out/<name>/<name>.gguf -> out/<name>.gguf
     base = model_path()
-    record = {"adapter": name, "model_id": recipe.adapter.model_id,
+    record: dict[str, Any] = {"adapter": name, "model_id": recipe.adapter.model_id,
               "when": datetime.now(UTC).isoformat(timespec="seconds"),
               "base_model": model_name(base), "base_model_bytes": base.stat().st_size,
               "data": {"n_train": len(train), "sha256": data_sha256(train), "n_held_out": len(held_out)},

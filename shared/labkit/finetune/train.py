@@ -157,7 +157,7 @@ def train_lora(train: Iterable[Example | dict], val: Iterable[Example | dict] = 
     val_loss = _reply_loss(model, val_rows, pad, batch_size) if val_rows else float("nan")
 
     out = Path(out_dir) if out_dir else adapters_dir() / "lora"
-    model.save_pretrained(out)  # only the adapter: a few MB, not the base model
+    model.save_pretrained(str(out))  # only the adapter: a few MB, not the base model
     gguf = export_gguf(out, out / f"{out.name}.gguf", n_layers=model.config.num_hidden_layers)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KB
     settings = {"r": r, "alpha": alpha, "target_modules": list(target_modules), "lr": lr,

@@ -71,8 +71,8 @@ def check(probe_fn: Callable, *, hint: str = ""):
         raise TypeError(f"check() takes a function marked with @probe, not {probe_fn!r}")
 
     def mark(fn: Callable) -> Callable:
-        fn.__labkit_check__ = CheckSpec(fn.__name__, spec.name, spec.exercise, _title(fn), hint,
-                                        fn.__code__.co_firstlineno)
+        fn.__labkit_check__ = CheckSpec(  # type: ignore[attr-defined]  # a marker attribute, read with getattr
+            fn.__name__, spec.name, spec.exercise, _title(fn), hint, fn.__code__.co_firstlineno)
         return fn
     return mark
 

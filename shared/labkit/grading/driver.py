@@ -81,23 +81,25 @@ def link_cache(shared: Path, private: Path) -> None:
 
 def prepare(job: dict) -> tuple[Path, Path]:
     paths = {k: Path(v) if v else None for k, v in job["paths"].items()}
-    work, home = paths["work"], paths["home"]
+    work, home, given = paths["work"], paths["home"], paths["in"]
+    assert work is not None and home is not None and given is not None, "a job names its in, work and home folders"
     for sub in (".cache", ".config", ".ipython", ".jupyter", ".local/share/jupyter/runtime"):
         (home / sub).mkdir(parents=True, exist_ok=True)
-    for entry in paths["in"].iterdir():  # not copytree on work itself: its owner (root) keeps its mode
+    for entry in given.iterdir():  # not copytree on work itself: its owner (root) keeps its mode
         if entry.is_dir():
             shutil.copytree(entry, work / entry.name, copy_function=shutil.copyfile)
         else:
             shutil.copyfile(entry, work / entry.name)
-    if paths.get("cache") and paths["cache"].is_dir():
-        link_cache(paths["cache"], Path(os.environ.get("LABKIT_CACHE", home / ".cache" / "labkit")))
+    cache = paths.get("cache")
+    if cache and cache.is_dir():
+        link_cache(cache, Path(os.environ.get("LABKIT_CACHE", home / ".cache" / "labkit")))
     return work, home
 
 
 def run(job: dict, emit: _Events) -> None:
     # nbformat imports jsonschema, which compiles ~40 grammars (1.5-4 s) for the optional "iri" format
     # check of rfc3987_syntax; notebooks never use it, so the driver does without (an ImportError for it).
-    sys.modules.setdefault("rfc3987_syntax", None)
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: its import raises ImportError
     import nbformat
 
     from labkit.grading.execute import Runner, execute

@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import nbformat
 from jupyter_client import AsyncKernelManager
@@ -215,7 +216,8 @@ class Runner:
             self.limit = limit
 
     async def fresh_kernel(self) -> None:
-        await self.client.km.restart_kernel(now=True)
+        # the AsyncKernelManager given in __init__ (nbclient types its km as KernelManager | None)
+        await cast(AsyncKernelManager, self.client.km).restart_kernel(now=True)
         if self.client.kc is not None:
             # stop_channels joins the channels' thread, which never returns when the old kernel wrote
             # garbage into its sockets before dying: give it a few seconds, then leave it (a daemon thread)

@@ -108,7 +108,7 @@ def learner_exercise_cells(notebook: Path) -> dict[str, int]:
         cells = read_cells(notebook)
     except NotebookUnreadable:
         return {}
-    found = {}
+    found: dict[str, int] = {}
     for index, cell in enumerate(cells):
         meta = cell["metadata"].get("labkit") if isinstance(cell["metadata"], dict) else None
         if isinstance(meta, dict) and "exercise" in meta:
@@ -143,7 +143,7 @@ def score(exercises: list[Exercise], outcomes: list[CheckOutcome], cells: dict[i
             message = "not attempted yet"
         elif problem and (first is None or "did not run" in message or "could not be read" in message):
             message = problem
-        if broken:  # the cause, rather than its effect
+        if broken and run is not None:  # the cause, rather than its effect
             message = {"timeout": f"cell {run.index} {run.error}", "died": f"cell {run.index} killed the kernel",
                        "error": f"cell {run.index} raised {run.error}"}[run.status]
         scores.append(ExerciseScore(ex.id, ex.title, 0.0, ex.points, False, public(message), len(checks),
@@ -172,9 +172,11 @@ def grade_submission(ref: SubmissionRef, settings: GradeSettings, index: int = 0
             exercises = read_exercises(solution)
         if ref.problem:
             raise _Unscorable(ref.problem)
-        grader = load_grader(settings.graders_dir, ref.lab, [e.id for e in exercises])
-        read_cells(ref.notebook)  # a file that is not a notebook is an error row, before any sandbox
-        _grade(ref, settings, index, exercises, grader, result)
+        lab, notebook = ref.lab, ref.notebook
+        assert lab is not None and notebook is not None, "a ref without a lab or notebook comes with a problem"
+        grader = load_grader(settings.graders_dir, lab, [e.id for e in exercises])
+        read_cells(notebook)  # a file that is not a notebook is an error row, before any sandbox
+        _grade(ref.learner, lab, notebook, settings, index, exercises, grader, result)
     except (_Unscorable, NotebookUnreadable, ExerciseMetadataError, GraderError, SandboxUnavailable) as exc:
         result.status, result.error = "error", str(exc)
         result.exercises = _zero(exercises, str(exc))
@@ -201,16 +203,16 @@ def _cache(settings: GradeSettings) -> Path | None:
     return path if path.is_dir() else None
 
 
-def _grade(ref: SubmissionRef, settings: GradeSettings, index: int, exercises: list[Exercise], grader: Grader,
-           result: SubmissionResult) -> None:
+def _grade(learner: str, lab: str, notebook: Path, settings: GradeSettings, index: int, exercises: list[Exercise],
+           grader: Grader, result: SubmissionResult) -> None:
     if settings.sandbox and (problem := sandbox_problem()):
         raise SandboxUnavailable(f"no sandbox: {problem}")
     keep = settings.work_dir is not None
-    root = Path(settings.work_dir) if keep else Path(tempfile.mkdtemp(prefix="labkit-grade-"))
-    work = root / f"{index:03d}-{_safe(ref.learner)}-{_safe(ref.lab)}"
+    root = Path(settings.work_dir) if settings.work_dir is not None else Path(tempfile.mkdtemp(prefix="labkit-grade-"))
+    work = root / f"{index:03d}-{_safe(learner)}-{_safe(lab)}"
     try:
         shutil.rmtree(work, ignore_errors=True)
-        copy = stage(Path(ref.notebook), work / "in")
+        copy = stage(notebook, work / "in")
         host = {name: work / name for name in ("work", "home")}
         for d in host.values():
             d.mkdir(parents=True)
@@ -279,7 +281,7 @@ def grade_all(refs: list[SubmissionRef], settings: GradeSettings, jobs: int = 1,
             load_grader(settings.graders_dir, lab, [e.id for e in read_exercises(solution)])
         except (GraderError, ExerciseMetadataError, NotebookUnreadable, OSError):
             pass  # each of its submissions becomes an error row naming the problem
-    results: list[SubmissionResult | None] = [None] * len(refs)
+    results: dict[int, SubmissionResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_submission, ref, settings, i): i for i, ref in enumerate(refs)}
         for future in as_completed(futures):
@@ -287,4 +289,4 @@ def grade_all(refs: list[SubmissionRef], settings: GradeSettings, jobs: int = 1,
             results[i] = future.result()
             if on_result:
                 on_result(results[i])
-    return results  # type: ignore[return-value]
+    return [results[i] for i in range(len(refs))]

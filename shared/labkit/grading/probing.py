@@ -54,8 +54,8 @@ class ProbeSpec:
 def probe(exercise: str, *, forbid: list[str] | tuple[str, ...] = (), timeout: float | None = None):
     """Mark `fn(nb) -> plain data` as a probe of `exercise` (an id of the lab's solution notebook)."""
     def mark(fn: Callable) -> Callable:
-        fn.__labkit_probe__ = ProbeSpec(fn.__name__, str(exercise), tuple(forbid), timeout,
-                                        fn.__code__.co_firstlineno)
+        fn.__labkit_probe__ = ProbeSpec(  # type: ignore[attr-defined]  # a marker attribute, read with getattr
+            fn.__name__, str(exercise), tuple(forbid), timeout, fn.__code__.co_firstlineno)
         return fn
     return mark
 

@@ -73,7 +73,10 @@ def read_json(path: Path) -> tuple[list[SubmissionResult], str | None]:
 def merge(paths: list[Path]) -> tuple[list[SubmissionResult], list[str]]:
     """All submissions of the reports, in learner order; problems: a submission in two reports (it is
     kept once), shards that are missing or mixed."""
-    results, seen, shards, problems = [], {}, {}, []
+    results: list[SubmissionResult] = []
+    seen: dict[tuple[str, str | None, str], Path] = {}
+    shards: dict[str, set[str]] = {}
+    problems: list[str] = []
     for path in paths:
         rows, shard = read_json(path)
         if shard:
@@ -161,9 +164,9 @@ def write_junit(results: list[SubmissionResult], path: Path) -> None:
     for r in results:
         suite = ET.SubElement(root, "testsuite", name=f"{r.learner}/{r.lab or '?'}", time=f"{r.seconds:.2f}")
         props = ET.SubElement(suite, "properties")
-        for key, value in (("points", r.points), ("max_points", r.max_points), ("status", r.status),
+        for key, value in (("points", _num(r.points)), ("max_points", _num(r.max_points)), ("status", r.status),
                            ("notebook", r.notebook)):
-            ET.SubElement(props, "property", name=key, value=str(_num(value) if key.endswith("points") else value))
+            ET.SubElement(props, "property", name=key, value=str(value))
         counts = {"tests": 0, "failures": 0, "errors": 0}
         if r.status == "error":
             case = ET.SubElement(suite, "testcase", classname=f"{r.learner}.{r.lab or 'unknown'}", name="notebook")

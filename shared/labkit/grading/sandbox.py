@@ -286,6 +286,7 @@ def run_job(job: dict, mounts: Mounts, limits: Limits, *, sandbox: bool = True, 
                threading.Thread(target=_read_tail, args=(proc.stderr, run))]
     for t in readers:
         t.start()
+    assert proc.stdin is not None  # opened with stdin=PIPE
     try:
         proc.stdin.write(json.dumps(job).encode())
         proc.stdin.close()

@@ -58,6 +58,7 @@ def strip_source(source: str, exercise: Exercise | None, where: str) -> tuple[st
             if end_indent != indent:
                 raise SolutionMarkerError(f"{where}, line {number}: '{END}' is indented differently from "
                                           f"'{BEGIN}' on line {opened}")
+            assert exercise is not None  # a block opens only in a cell with exercise metadata (checked above)
             out.append(stub(exercise, indent))
             opened, blocks = 0, blocks + 1
         elif not opened:

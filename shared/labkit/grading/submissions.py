@@ -111,7 +111,7 @@ def discover(paths: list[Path], labs: list[str], lab: str | None = None) -> tupl
 
 def one_per_lab(refs: list[SubmissionRef]) -> list[SubmissionRef]:
     """Merge a learner's several notebooks of one lab (in one folder) into a single error row."""
-    groups: dict[tuple, list[SubmissionRef]] = {}
+    groups: dict[tuple[str, str, str] | int, list[SubmissionRef]] = {}
     for r in refs:
         key = (r.learner, r.lab, str(r.notebook.resolve().parent)) if r.lab and r.notebook and not r.problem else id(r)
         groups.setdefault(key, []).append(r)
@@ -120,10 +120,12 @@ def one_per_lab(refs: list[SubmissionRef]) -> list[SubmissionRef]:
         if len(group) == 1:
             out.append(group[0])
             continue
-        names = ", ".join(sorted(r.notebook.name for r in group))
-        first = min(group, key=lambda r: r.notebook.name)
-        out.append(SubmissionRef(first.learner, first.lab, first.notebook,
-                                 f"{len(group)} notebooks of lab {first.lab} in {first.notebook.parent}: {names}; "
+        pairs = [(r.notebook, r) for r in group if r.notebook is not None]
+        assert len(pairs) == len(group), "a ref without a notebook is keyed by its id, so it is never grouped"
+        names = ", ".join(sorted(notebook.name for notebook, _ in pairs))
+        notebook, first = min(pairs, key=lambda pair: pair[0].name)
+        out.append(SubmissionRef(first.learner, first.lab, notebook,
+                                 f"{len(group)} notebooks of lab {first.lab} in {notebook.parent}: {names}; "
                                  "hand in exactly one"))
     return out
 

@@ -178,8 +178,9 @@ def describe(db_path: str | Path | None = None) -> Schema:
                        for name, type_, nullable, col_comment in con.execute(
                            "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
                            "WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index", [table]).fetchall()]
-            rows = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            tables.append(Table(table, rows, tuple(columns), comment or None))
+            count = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+            assert count is not None  # COUNT(*) returns one row
+            tables.append(Table(table, count[0], tuple(columns), comment or None))
         return Schema(tuple(tables))
     finally:
         con.close()

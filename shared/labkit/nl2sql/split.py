@@ -124,7 +124,7 @@ def make_split(pairs: Sequence[SqlPair] | None = None, fractions: Sequence[float
     sizes = _sizes(len(pairs), fractions)
     shares = [f / sum(fractions) for f in fractions]
     totals = Counter(key for p in pairs for key in _strata(p))
-    counts = [Counter() for _ in SPLITS]
+    counts: list[Counter[str]] = [Counter() for _ in SPLITS]
     filled = [0] * len(SPLITS)
 
     groups = near_duplicate_groups(pairs, threshold)
@@ -141,8 +141,9 @@ def make_split(pairs: Sequence[SqlPair] | None = None, fractions: Sequence[float
             room = [s for s in range(len(SPLITS)) if filled[s] + len(group) <= sizes[s]]
             room = room or [max(range(len(SPLITS)), key=lambda s: sizes[s] - filled[s])]
 
-            choice = max(room, key=lambda s, keys=keys: (sum(shares[s] * totals[k] - counts[s][k] for k in keys),
-                                                         (sizes[s] - filled[s]) / sizes[s]))
+            need = {s: (sum(shares[s] * totals[k] - counts[s][k] for k in keys), (sizes[s] - filled[s]) / sizes[s])
+                    for s in room}
+            choice = max(room, key=need.__getitem__)
         for i in group:
             assigned[i] = choice
         counts[choice].update(keys)

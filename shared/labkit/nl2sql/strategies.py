@@ -45,7 +45,9 @@ N_FIXED = 4  # prompt-only's fixed examples
 
 class SqlStrategy(Protocol):
     name: str
-    kind: str
+
+    @property
+    def kind(self) -> str: ...  # read-only: the strategies set it as a ClassVar
 
     def answer(self, pair: SqlPair) -> Reply: ...
 
@@ -138,8 +140,10 @@ class Rag:
 
     def prompt(self, pair: SqlPair) -> str:
         """The system prompt for `pair` (retrieval runs here)."""
-        examples, tables = self.retriever.retrieve(pair, self.k, self.n_tables)
-        return build_system(self.retriever.schema.text(tables), examples)
+        retriever = self.retriever
+        assert retriever is not None  # __post_init__ sets it
+        examples, tables = retriever.retrieve(pair, self.k, self.n_tables)
+        return build_system(retriever.schema.text(tables), examples)
 
     def answer(self, pair: SqlPair) -> Reply:
         started = time.perf_counter()
@@ -182,8 +186,10 @@ class Hybrid:
         self.retriever = self.retriever or Retriever(_train(), describe())
 
     def prompt(self, pair: SqlPair) -> str:
-        tables = self.retriever.retrieve(pair, self.k, self.n_tables)[1]
-        return f"{seed_system_prompt()}\n\nThe database:\n\n{self.retriever.schema.text(tables)}"
+        retriever = self.retriever
+        assert retriever is not None  # __post_init__ sets it
+        tables = retriever.retrieve(pair, self.k, self.n_tables)[1]
+        return f"{seed_system_prompt()}\n\nThe database:\n\n{retriever.schema.text(tables)}"
 
     def answer(self, pair: SqlPair) -> Reply:
         started = time.perf_counter()

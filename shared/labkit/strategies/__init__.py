@@ -25,7 +25,7 @@ about (`labkit.evaluate.run_eval`). A Reply's `evidence` is what that model was 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from labkit.adapters import FORMAT, KNOWLEDGE
@@ -67,7 +67,7 @@ def build(roles: Sequence[str], client: Any = None, index: Any = None, if_missin
     client = default_client(client)
     if index is None and {"rag", "hybrid"} & set(roles):
         index = kb_index()
-    makers = {
+    makers: dict[str, Callable[..., Strategy]] = {
         "prompt-only": lambda **o: PromptOnly(client, **o),
         "prompt-whole-kb": lambda **o: PromptOnly(client, selection="whole-kb", **o),
         "prompt-format": lambda **o: PromptFormat(client, **o),

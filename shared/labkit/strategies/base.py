@@ -25,7 +25,9 @@ class Strategy(Protocol):
     labkit.decision.KINDS), so the seed's claims can be checked; `name` labels it in tables."""
 
     name: str
-    kind: str
+
+    @property
+    def kind(self) -> str: ...  # read-only: the strategies set it as a ClassVar
 
     def answer(self, item: EvalItem) -> Reply: ...
 

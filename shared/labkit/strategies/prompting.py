@@ -39,7 +39,7 @@ def curated_order(docs: Sequence[Document]) -> list[Document]:
     for item in load_eval("dev"):
         for source in item.sources:
             asked[source] = asked.get(source, 0) + 1
-    load: dict[str, int] = {}
+    load: dict[str | None, int] = {}  # None: tickets that cite no document
     for ticket in load_tickets():
         doc = cited_doc(ticket["messages"][-1]["content"])
         load[doc] = load.get(doc, 0) + 1

@@ -17,7 +17,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 SITECUSTOMIZE_DIR = Path(__file__).with_name("sitecustomize")
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", ""}
@@ -50,7 +52,7 @@ def _check_address(family: int, address: object) -> None:
                              "(only loopback is allowed while the network guard is on)")
 
 
-_original = {}
+_original: dict[str, Callable[..., Any]] = {}
 
 
 def install() -> None:
@@ -74,8 +76,8 @@ def install() -> None:
             raise NetworkBlocked(f"labkit: blocked a name lookup of {host!r}: the course runs offline")
         return _original["getaddrinfo"](host, *args, **kwargs)
 
-    socket.socket.connect = connect
-    socket.socket.connect_ex = connect_ex
+    socket.socket.connect = connect  # type: ignore[method-assign]  # the guard is a monkeypatch by design
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]  # the guard is a monkeypatch by design
     socket.getaddrinfo = getaddrinfo
 
 
@@ -83,8 +85,8 @@ def uninstall() -> None:
     """Turn the guard off again (used by the guard's own tests)."""
     if not _original:
         return
-    socket.socket.connect = _original.pop("connect")
-    socket.socket.connect_ex = _original.pop("connect_ex")
+    socket.socket.connect = _original.pop("connect")  # type: ignore[method-assign]  # undoes install()'s patch
+    socket.socket.connect_ex = _original.pop("connect_ex")  # type: ignore[method-assign]  # undoes install()'s patch
     socket.getaddrinfo = _original.pop("getaddrinfo")
 
 
