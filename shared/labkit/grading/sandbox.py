@@ -156,15 +156,16 @@ def sandbox_command(mounts: Mounts, limits: Limits, env: dict[str, str], argv: l
             cmd += ["--symlink", os.readlink(path), d]
         elif path.is_dir():
             cmd += ["--ro-bind", d, d]
+    mb = 2**20
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/dev/shm"]
+    # The kit after the tmpfs mounts: a kit cloned under /tmp (git clone . /tmp/x) stays visible, read-only.
     kit = _kit_paths()
     cmd += _dirs_for(kit, [Path(d) for d in SYSTEM_DIRS])
     for p in kit:
         cmd += ["--ro-bind", str(p), str(p)]
-    mb = 2**20
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/tmp",
-            "--perms", "1777", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/dev/shm",
-            "--perms", "0755", "--dir", "/grading", "--perms", "0755", "--dir", INSIDE["grader"],
+    cmd += ["--perms", "0755", "--dir", "/grading", "--perms", "0755", "--dir", INSIDE["grader"],
             "--ro-bind", str(mounts.stage), INSIDE["in"],
             "--perms", "0777", "--size", str(limits.work_mb * mb), "--tmpfs", INSIDE["home"]]
     if mounts.keep is not None:
