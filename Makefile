@@ -63,7 +63,7 @@ sql-quality: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m labkit.nl2sql.quality
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/labkit compare --task sql --record bench/compare_sql.json
 
-# Benchmarks (figures and ratios, not tests): writes bench/RESULTS.md; about 20 minutes on 2 cores.
+# Benchmarks (figures and ratios, not tests): writes bench/RESULTS.md with each one's wall time.
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(PY) bench/run_all.py
 
