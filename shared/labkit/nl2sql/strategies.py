@@ -136,19 +136,15 @@ class Rag:
 
     def __post_init__(self) -> None:
         self.client = default_client(self.client)
-        self.retriever = self.retriever or Retriever(_train(), describe())
 
     def prompt(self, pair: SqlPair) -> str:
         """The system prompt for `pair` (retrieval runs here)."""
-        retriever = self.retriever
-        assert retriever is not None  # __post_init__ sets it
+        retriever = _retriever(self)
         examples, tables = retriever.retrieve(pair, self.k, self.n_tables)
         return build_system(retriever.schema.text(tables), examples)
 
     def answer(self, pair: SqlPair) -> Reply:
-        started = time.perf_counter()
-        system = self.prompt(pair)
-        return call(self.client, self.model, system, pair.question, (time.perf_counter() - started) * 1000)
+        return _answer_retrieving(self, pair)
 
 
 @dataclass
@@ -183,15 +179,25 @@ class Hybrid:
 
     def __post_init__(self) -> None:
         self.client = default_client(self.client)
-        self.retriever = self.retriever or Retriever(_train(), describe())
 
     def prompt(self, pair: SqlPair) -> str:
-        retriever = self.retriever
-        assert retriever is not None  # __post_init__ sets it
+        retriever = _retriever(self)
         tables = retriever.retrieve(pair, self.k, self.n_tables)[1]
         return f"{seed_system_prompt()}\n\nThe database:\n\n{retriever.schema.text(tables)}"
 
     def answer(self, pair: SqlPair) -> Reply:
-        started = time.perf_counter()
-        system = self.prompt(pair)
-        return call(self.client, self.model, system, pair.question, (time.perf_counter() - started) * 1000)
+        return _answer_retrieving(self, pair)
+
+
+def _retriever(strategy: Rag | Hybrid) -> Retriever:
+    """The strategy's retriever, built over the train split and the schema on first use."""
+    if strategy.retriever is None:
+        strategy.retriever = Retriever(_train(), describe())
+    return strategy.retriever
+
+
+def _answer_retrieving(strategy: Rag | Hybrid, pair: SqlPair) -> Reply:
+    """Build the prompt (retrieval included in the latency), then ask the model."""
+    started = time.perf_counter()
+    system = strategy.prompt(pair)
+    return call(strategy.client, strategy.model, system, pair.question, (time.perf_counter() - started) * 1000)
