@@ -71,6 +71,19 @@ def test_run_estimates_carry_the_summary_values_with_intervals():
         run_estimates(run, ITEMS[:5])
 
 
+def test_token_and_cost_means_stay_inside_what_was_observed():
+    """The recorded run's prompt-only: one uncached first prompt (~4,800 tokens) among cached ones (~30) gave
+    "80 [-36, 196]" input tokens with mean +- 1.96 SE; the bootstrap mean cannot go below the smallest value."""
+    items = ITEMS[:81]
+    records = [_record(item, True, tokens=4800 if k == 0 else 30, cost=0.0144 if k == 0 else 0.0002)
+               for k, item in enumerate(items)]
+    est = run_estimates(_run(records), items)
+    for name in ("mean_input_tokens", "cost_per_query"):
+        e, smallest = est[name], min(r.input_tokens if name == "mean_input_tokens" else r.cost_usd for r in records)
+        assert e.low >= smallest * (1 - 1e-9), name
+        assert e.low < e.value < e.high and "bootstrap mean" in e.method, name
+
+
 def test_cluster_labels_are_the_first_gold_source():
     labels = cluster_labels(ITEMS)
     assert len(labels) == 141 and len(set(labels.values())) < 100
