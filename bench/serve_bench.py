@@ -130,7 +130,7 @@ def main() -> None:
     by = {(r["learners"], r["setup"].startswith("shared")): r for r in rows}
     top = max(args.learners)
     s, o = by[(top, True)], by[(top, False)]
-    print(f"HEADLINE: workshop server: {top} learners {s['tok_s']:.1f} tok/s aggregate, p95 {s['p95_s']:.1f} s on one "
+    print(f"HEADLINE: {top} learners {s['tok_s']:.1f} tok/s aggregate, p95 {s['p95_s']:.1f} s on one "
           f"shared server vs {o['tok_s']:.1f} tok/s, p95 {o['p95_s']:.1f} s with {top} own models "
           f"({s['tok_s'] / o['tok_s']:.2f}x); memory {s['memory_mb']:,.0f} vs {o['memory_mb']:,.0f} MB")
 
