@@ -56,6 +56,7 @@ finetune: $(STAMP)
 record: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False $(VENV)/bin/labkit compare --split test \
 		--volume-questions 12 --record bench/compare_test.json
+	$(PY) tools/record_headlines.py --write README.md
 
 # NL->SQL: quality vs quantity (the SQL adapter on 25 / 50 / 119 clean pairs and 119 with 30% corrupted,
 # each scored on the validation split) -> bench/sql_quality.json; and the four strategies on the test split.

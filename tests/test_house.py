@@ -134,3 +134,18 @@ def test_every_command_the_docs_mention_exists():
                 if not placeholder and not (ROOT / path).exists():
                     missing.append(f"{doc.name}: {path}")
     assert missing == [], f"the docs mention what does not exist: {missing}"
+
+
+def test_the_readme_quotes_the_committed_recorded_run():
+    """The README's recorded-run figures are generated (tools/record_headlines.py), never typed: its block is
+    exactly what the script makes from bench/compare_test.json, so the two cannot drift apart."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("record_headlines", ROOT / "tools" / "record_headlines.py")
+    assert spec and spec.loader
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    readme = (ROOT / "README.md").read_text()
+    expected = tool.block(json.loads(tool.RECORD.read_text()))
+    assert expected in readme, "the README's recorded-run block is stale: make record (or tools/record_headlines.py)"
+    assert "[" in expected and "inconclusive" in expected  # intervals and verdicts, not bare numbers
