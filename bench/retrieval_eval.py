@@ -3,9 +3,9 @@
     .venv/bin/python bench/retrieval_eval.py            # the table for the default chunking
     .venv/bin/python bench/retrieval_eval.py --grid     # also sweep chunk size / overlap / title prefix
 
-Corpora: the AcmeCorp knowledge base with the answerable questions of the eval set (dev + test, gold =
-`sources`), and a second, unrelated corpus (a bicycle repair shop's help centre, tests/fixtures/second_corpus)
-so the chunking defaults are not tuned to one collection only.
+Corpora: the AcmeCorp knowledge base with the answerable dev questions (gold = `sources`; the test split
+stays locked for the recorded run), and a second, unrelated corpus (a bicycle repair shop's help centre,
+tests/fixtures/second_corpus) so the chunking defaults are not tuned to one collection only.
 Metrics (defined in labkit.rag): recall@k = a gold document is among the documents of the top-k chunks;
 MRR = mean of 1/rank of the first gold document in the document ranking of the top-10 chunks.
 """
@@ -27,7 +27,7 @@ SECOND = ROOT / "tests" / "fixtures" / "second_corpus"
 
 def corpora() -> dict[str, tuple[list, list[tuple[str, str, list[str]]]]]:
     """name -> (documents, [(question id, question, gold doc ids)])."""
-    acme = [(q.id, q.question, q.sources) for q in load_eval("all") if q.answerable]
+    acme = [(q.id, q.question, q.sources) for q in load_eval("dev") if q.answerable]  # tuning: dev only
     rows = [json.loads(line) for line in (SECOND / "questions.jsonl").read_text().splitlines() if line.strip()]
     bikes = [(r["id"], r["question"], r["sources"]) for r in rows]
     return {"acme": (load_docs(), acme), "bike-shop": (load_folder(SECOND / "docs"), bikes)}

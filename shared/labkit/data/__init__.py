@@ -116,6 +116,12 @@ def load_eval(split: str = "dev") -> list[EvalItem]:
     return items
 
 
+def split_sizes() -> dict[str, int]:
+    """{split: number of questions}, counted without building the questions. Lesson 00 prints the sizes;
+    lessons and labs tune on dev only, and only `make record` reads the test split (tests/test_locked_split.py)."""
+    return {s: len(read_jsonl(EVAL_DIR / f"{s}.jsonl")) for s in SPLITS}
+
+
 def tickets_path(raw: bool = False) -> Path:
     """The clean ticket file, or the raw one with defects (for the data-cleaning exercise)."""
     return TICKETS_DIR / ("tickets_raw.jsonl" if raw else "tickets.jsonl")
