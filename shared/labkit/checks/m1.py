@@ -99,14 +99,15 @@ def check_1_4(score_answer: Callable) -> bool:
 
 
 def check_1_5(choose_prompt: Callable) -> bool:
-    """Exercise 1.5: floors first, then accuracy within the margin, then cost."""
+    """Exercise 1.5: the cheapest version that the paired intervals do not show worse than the leader."""
     def body() -> None:
-        scores = {"a": {"accuracy": 0.90, "refusal": 1.0, "format": 1.0, "cost_per_query": 0.004},
-                  "b": {"accuracy": 0.92, "refusal": 1.0, "format": 1.0, "cost_per_query": 0.009},
-                  "c": {"accuracy": 0.99, "refusal": 0.5, "format": 1.0, "cost_per_query": 0.001}}
-        got = choose_prompt(scores)
-        assert got == "a", \
-            f"expected 'a' (c misses the refusal floor; a is within 0.03 of b and cheaper), got {got!r}"
+        ids = [f"q{i}" for i in range(10)]
+        clear = {"big": dict.fromkeys(ids, True) | {"q9": False}, "small": dict.fromkeys(ids, False) | {"q0": True}}
+        got = choose_prompt(clear, {"big": 0.004, "small": 0.001})
+        assert got == "big", f"9/10 vs 1/10 on the same questions is a real gap: expected 'big', got {got!r}"
+        close = {"a": {i: k < 6 for k, i in enumerate(ids)}, "b": {i: k < 5 for k, i in enumerate(ids)}}
+        got = choose_prompt(close, {"a": 0.004, "b": 0.001})
+        assert got == "b", f"6/10 vs 5/10 cannot tell the two apart, so ship the cheaper: expected 'b', got {got!r}"
     return run_check("1.5", body)
 
 

@@ -124,23 +124,33 @@ def gold_answers(nb):
 
 
 # ---------------------------------------------------------------------------------------------- 1.5
-SCORES = {
-    "v1-seed": {"accuracy": 0.38, "refusal": 0.00, "format": 1.00, "cost_per_query": 0.00089},
-    "v2-anatomy": {"accuracy": 0.88, "refusal": 1.00, "format": 1.00, "cost_per_query": 0.00113},
-    "v3-few-shot": {"accuracy": 0.90, "refusal": 1.00, "format": 0.95, "cost_per_query": 0.00171},
-    "v4-all-docs": {"accuracy": 0.96, "refusal": 0.50, "format": 0.90, "cost_per_query": 0.04612},
+IDS = [f"q{k:02d}" for k in range(20)]
+
+
+def _first(n: int) -> dict[str, bool]:
+    """The first n of the 20 questions right, the rest wrong (so versions' right answers nest)."""
+    return {i: k < n for k, i in enumerate(IDS)}
+
+
+# (outcomes, cost per query); the expected choice of each is in checks.py.
+CHOICE_CASES = {
+    "clear gap, the dearer leader": ({"lead": _first(16), "cheap": _first(4)}, {"lead": 0.01, "cheap": 0.001}),
+    "overlap, the cheaper": ({"a": _first(11), "b": _first(10)}, {"a": 0.004, "b": 0.001}),
+    "three versions": ({"a": _first(15), "b": _first(13), "c": _first(3)}, {"a": 0.01, "b": 0.002, "c": 0.0001}),
+    "paired, not two averages": ({"a": _first(14), "b": _first(8)}, {"a": 0.003, "b": 0.001}),
+    "ties go to the first listed": ({"y": _first(10), "x": _first(10)}, {"y": 0.002, "x": 0.002}),
+    "the leader is cheapest": ({"a": _first(12), "b": _first(11)}, {"a": 0.001, "b": 0.002}),
 }
-CHOICES = [{}, {"margin": 0.0}, {"min_refusal": 0.4}, {"min_refusal": 0.4, "margin": 0.07}, {"min_format": 0.99},
-           {"min_refusal": 0.0, "min_format": 0.99, "margin": 0.6}]
-TIED = {"b": {"accuracy": 0.9, "refusal": 1.0, "format": 1.0, "cost_per_query": 0.002},
-        "a": {"accuracy": 0.9, "refusal": 1.0, "format": 1.0, "cost_per_query": 0.002}}
+MISMATCHED = ({"a": _first(10), "b": {i: True for i in IDS[:19]}}, {"a": 0.001, "b": 0.001})
+NO_COST = ({"a": _first(10), "b": _first(9)}, {"a": 0.001})
 
 
 @probe("1.5")
 def choices(nb):
-    return {"choices": [attempt(nb.choose_prompt, SCORES, **kwargs) for kwargs in CHOICES],
-            "tied": attempt(nb.choose_prompt, TIED),
-            "none": attempt(nb.choose_prompt, SCORES, min_refusal=1.0, min_format=1.0 + 1e-6)}
+    return {"choices": {name: attempt(nb.choose_prompt, outcomes, costs)
+                        for name, (outcomes, costs) in CHOICE_CASES.items()},
+            "mismatched": attempt(nb.choose_prompt, *MISMATCHED),
+            "no_cost": attempt(nb.choose_prompt, *NO_COST)}
 
 
 # ---------------------------------------------------------------------------------------------- 1.6
