@@ -31,7 +31,7 @@ BENCHMARKS: list[tuple[str, list[str], float]] = [
     ("workshop server", ["serve_bench.py", "--learners", "1", "4"], 900),  # 8 own models: 16 threads on 2 cores
     ("model probe", ["probe_models.py"], 360),
     ("course", ["course_bench.py"], 1200),
-    ("grading", ["grading_bench.py", "--repeat", "3"], 600),
+    ("grading", ["grading_bench.py", "--repeat", "3", "--labs"], 900),
 ]
 
 
