@@ -48,7 +48,8 @@ def report(split: str, items: Sequence[Any], runs: Mapping[str, Any], estimates:
         parts += ["\n## Freshness: the knowledge base updated (kb_updates/), freshness-sensitive questions asked "
                   "again\n", freshness_table(fresh, fresh_estimates)]
     if effort:
-        parts += ["\n## Setup and iteration: machine seconds (median of 3, range)\n", effort_table(effort)]
+        parts += ["\n## Setup and iteration: machine seconds (median of 3 runs and their range; fine-tuned: its "
+                  "one recorded training run, `make finetune`)\n", effort_table(effort)]
     if volume:
         parts += ["\n## Knowledge volume: accuracy as the knowledge base grows past the prompt budget\n",
                   format_table([volume_row(p) for p in volume])]
