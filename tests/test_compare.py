@@ -280,8 +280,15 @@ def test_a_base_model_standing_in_for_an_adapter_makes_its_claims_na(monkeypatch
 
 @pytest.mark.slow
 def test_compare_command_with_the_local_model(capsys):
-    assert main(["compare", "--strategies", "rag", "--limit", "2", "--no-freshness", "--json"]) == 0
+    """RAG on two questions and the setup / iteration rows with the local model. The volume curve is tested with
+    the echo client below: on the local model each size re-reads a prompt of up to 5,000 tokens (two minutes
+    of CI for one question per size; the recorded runs measure it)."""
+    assert main(["compare", "--strategies", "rag", "--limit", "2", "--no-freshness", "--volume-questions", "0",
+                 "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
+    assert set(out["effort"]) == {"setup", "iteration"} and out["volume"] == []
+    for times in out["effort"].values():
+        assert times["rag"]["value"] > 0 and times["prompt-only"]["n"] == 3 and times["fine-tuned"]["n"] == 1
     rag = out["strategies"]["rag"]
     metrics = rag["metrics"]
     assert rag["n"] == 2 and metrics["mean_input_tokens"]["value"] > 100 and metrics["p50_retrieval_ms"]["value"] > 0
@@ -290,3 +297,21 @@ def test_compare_command_with_the_local_model(capsys):
     retrieval = {c["seed says"]: c for c in out["claims"]}["RAG: Medium (retrieval adds 100-500ms)"]
     assert retrieval["verdict"] in VERDICTS and retrieval["verdict"] != "n/a"
     assert retrieval["intervals"][0]["low"] <= retrieval["intervals"][0]["high"]
+
+
+def test_the_volume_curve_grows_past_the_budget_and_asks_only_what_each_size_holds():
+    from labkit.effort import volume_curve
+
+    dev = {item.id: item for item in load_eval("dev")}
+    points = volume_curve(EchoClient(), questions=2)
+    assert [p.fraction for p in points] == sorted(p.fraction for p in points) and len(points) == 4
+    assert [p.kb_tokens for p in points] == sorted(p.kb_tokens for p in points)
+    assert points[-1].kb_tokens > TOKEN_BUDGET  # the largest knowledge base is past the prompt budget
+    assert points[-1].prompt_docs < points[-1].n_docs  # ... so prompt-only cannot carry all of it
+    ordered = [d.id for d in st.curated_order(load_docs())]
+    for p in points:
+        held = set(ordered[:p.n_docs])
+        assert p.prompt_docs <= p.n_docs
+        for run in (p.prompt_only, p.rag):
+            assert 0 < len(run.records) <= 2
+            assert all(dev[r.id].answerable and set(dev[r.id].sources) <= held for r in run.records)
