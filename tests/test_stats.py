@@ -214,3 +214,11 @@ def test_estimate_format_and_json():
     empty = stats.rate([])
     assert empty.format() == "n/a" and empty.as_dict()["low"] is None and not empty.above(0) and not empty.below(0)
     assert stats.Estimate(1.0, math.nan, math.nan, 1, "mean").format() == "1.00 [?]"
+
+
+def test_an_estimate_read_back_from_a_record_is_the_same_estimate():
+    measured = stats.rate([1, 0, 1, 1])
+    empty = stats.mean([])
+    assert stats.Estimate.from_dict(measured.as_dict()) == measured
+    back = stats.Estimate.from_dict(empty.as_dict())
+    assert math.isnan(back.value) and back.format() == "n/a" and back.n == 0

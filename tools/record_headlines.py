@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from labkit.stats import Estimate
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "bench" / "compare_test.json"
 START, END = "<!-- record:start -->", "<!-- record:end -->"
@@ -25,11 +27,8 @@ COLUMNS = [("accuracy", "accuracy", "{:.2f}", 1), ("hallucination_rate", "halluc
 
 
 def cell(estimate: dict, fmt: str, scale: float) -> str:
-    """'0.35 [0.25, 0.47]': the value and its 95% interval, or n/a."""
-    if estimate["value"] is None:
-        return "n/a"
-    v, lo, hi = (estimate[k] * scale for k in ("value", "low", "high"))
-    return f"{fmt.format(v)} [{fmt.format(lo)}, {fmt.format(hi)}]"
+    """'0.35 [0.25, 0.47]': the value and its 95% interval, or n/a (labkit.stats.Estimate.format)."""
+    return Estimate.from_dict(estimate).scaled(scale).format(fmt)
 
 
 def block(record: dict) -> str:

@@ -71,6 +71,12 @@ class Estimate:
         """JSON-able: NaN (nothing to measure) becomes None."""
         return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in asdict(self).items()}
 
+    @staticmethod
+    def from_dict(row: dict) -> Estimate:
+        """The inverse of as_dict, for estimates read back from a run record (None becomes NaN)."""
+        value, low, high = (NAN if row[k] is None else float(row[k]) for k in ("value", "low", "high"))
+        return Estimate(value, low, high, int(row["n"]), str(row["method"]))
+
 
 def _array(values: Values) -> np.ndarray:
     return np.asarray(values, dtype=float)
