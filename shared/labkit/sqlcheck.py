@@ -172,5 +172,7 @@ def compare(gold_sql: str, candidate_sql: str, db_path: str | Path,
         return verdict(True, "same rows")
     if len(gold_rows) != len(cand_rows):
         return verdict(False, f"expected {len(gold_rows)} rows, got {len(cand_rows)}")
-    missing = next(iter(Counter(gold_rows) - Counter(cand_rows)))
+    # the smallest missing row by its text, not the first: an unordered query's rows come back in whatever
+    # order DuckDB's threads finish, and the reason must not change from one run to the next
+    missing = min(Counter(gold_rows) - Counter(cand_rows), key=repr)
     return verdict(False, f"same number of rows but different values, e.g. {missing!r} is missing")
