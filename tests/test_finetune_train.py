@@ -119,3 +119,29 @@ def test_runs_cli_writes_the_adapter_and_its_record(tmp_path):
     assert record["before"]["n"] == record["after"]["n"] == 1
     assert record["before"]["model"] == engine.MODEL_NAME and record["after"]["model"].endswith("+support-format")
     assert not (tmp_path / "support-format").exists()  # the peft working copy is not kept
+
+
+def test_micro_batches_give_the_same_step_as_one_batch():
+    """train_lora(micro_batch=...) slices a step's batch to save memory; its gradient and loss must be the
+    batch's own (weighted by reply tokens, so slices with few reply tokens do not count extra)."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from labkit.finetune.train import _accumulate
+
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(Qwen2Config(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2))
+    rows = [([1, 2, 3, 4, 5, 6], [IGNORE, IGNORE, 3, 4, 5, 6]), ([7, 8, 9], [IGNORE, 8, 9]),
+            ([3, 3, 3, 3, 3], [IGNORE] * 4 + [3]), ([5, 6, 7, 8], [IGNORE, IGNORE, 7, 8])]
+
+    def step(micro: int) -> tuple[float, list]:
+        model.zero_grad()
+        loss = _accumulate(model, rows, pad_id=0, micro_batch=micro)
+        return loss, [p.grad.clone() for p in model.parameters()]
+
+    whole_loss, whole = step(4)
+    for micro in (1, 3):
+        loss, grads = step(micro)
+        assert loss == pytest.approx(whole_loss, rel=1e-5)
+        assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(grads, whole, strict=True))

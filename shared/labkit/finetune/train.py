@@ -82,6 +82,26 @@ def _batch(rows: list[tuple[list[int], list[int]]], pad_id: int):
     return ids, labels, mask
 
 
+def _reply_tokens(labels) -> int:
+    return int((labels[:, 1:] != IGNORE).sum())  # the model predicts token t+1 from tokens <= t
+
+
+def _accumulate(model, rows: list[tuple[list[int], list[int]]], pad_id: int, micro_batch: int) -> float:
+    """Backward pass of one step's batch in slices of `micro_batch` rows; returns the batch's loss (the mean
+    over all its reply tokens, as one forward pass of the whole batch would give)."""
+    slices = [_batch(rows[i:i + micro_batch], pad_id) for i in range(0, len(rows), micro_batch)]
+    total = max(sum(_reply_tokens(labels) for _, labels, _ in slices), 1)
+    loss_sum = 0.0
+    for ids, labels, mask in slices:
+        share = _reply_tokens(labels) / total
+        if share == 0:
+            continue
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss * share
+        loss.backward()
+        loss_sum += loss.item()
+    return loss_sum
+
+
 def _reply_loss(model, rows, pad_id: int, batch_size: int) -> float:
     """Mean loss per reply token over `rows`, without training."""
     import torch
@@ -90,7 +110,7 @@ def _reply_loss(model, rows, pad_id: int, batch_size: int) -> float:
     with torch.inference_mode():
         for start in range(0, len(rows), batch_size):
             ids, labels, mask = _batch(rows[start:start + batch_size], pad_id)
-            n = int((labels[:, 1:] != IGNORE).sum())  # the model predicts token t+1 from tokens <= t
+            n = _reply_tokens(labels)
             total += float(model(input_ids=ids, attention_mask=mask, labels=labels).loss) * n
             tokens += n
     return total / max(tokens, 1)
@@ -100,14 +120,17 @@ def train_lora(train: Iterable[Example | dict], val: Iterable[Example | dict] = 
                out_dir: str | Path | None = None, r: int = 16, alpha: int = 32,
                target_modules: tuple[str, ...] = ALL_LINEAR, epochs: int = 1,
                max_steps: int | None = None, lr: float = 1e-3, batch_size: int = 4, max_length: int = 384,
-               seed: int = 0, log_every: int = 0, final_lr: float = 0.1) -> TrainResult:
+               seed: int = 0, log_every: int = 0, final_lr: float = 0.1,
+               micro_batch: int | None = None) -> TrainResult:
     """Train a LoRA adapter on chat examples; save it to `out_dir` (peft's files and <name of out_dir>.gguf).
 
     base: the base model's GGUF file (default: the course model). epochs passes over `train`, cut short
     at `max_steps` optimizer steps of `batch_size` examples. A plain PyTorch loop: shuffle, forward, loss
     on the reply tokens, backward, AdamW step; the learning rate falls linearly from `lr` to
     `final_lr * lr` at the last step. `log_every` prints the loss every N steps. Support tickets are
-    about 200 tokens long (at most ~240), so max_length=384 cuts nothing.
+    about 200 tokens long (at most ~240), so max_length=384 cuts nothing. `micro_batch` (default: the whole
+    batch) runs each step's batch in slices of that many examples and adds up their gradients, weighted by
+    reply tokens: the same step as one batch, in less memory (the logits of 8 SQL pairs alone take ~1 GB).
     """
     import torch
     from peft import LoraConfig, get_peft_model
@@ -142,13 +165,10 @@ def train_lora(train: Iterable[Example | dict], val: Iterable[Example | dict] = 
     while len(losses) < n_steps:  # one pass over the shuffled examples per epoch, until n_steps
         shuffled = order.sample(rows, len(rows))
         for start in range(0, len(shuffled), batch_size):
-            ids, labels, mask = _batch(shuffled[start:start + batch_size], pad)
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            loss.backward()
+            losses.append(_accumulate(model, shuffled[start:start + batch_size], pad, micro_batch or batch_size))
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
-            losses.append(loss.item())
             if log_every and len(losses) % log_every == 0:
                 print(f"step {len(losses):>4}/{n_steps}  loss {losses[-1]:.3f}", flush=True)
             if len(losses) >= n_steps:
@@ -162,7 +182,7 @@ def train_lora(train: Iterable[Example | dict], val: Iterable[Example | dict] = 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KB
     settings = {"r": r, "alpha": alpha, "target_modules": list(target_modules), "lr": lr,
                 "final_lr": final_lr, "batch_size": batch_size, "max_length": max_length, "epochs": epochs,
-                "seed": seed, "gradient_checkpointing": True}
+                "seed": seed, "gradient_checkpointing": True, "micro_batch": micro_batch or batch_size}
     return TrainResult(out, gguf, losses, val_loss, time.perf_counter() - started,
                        time.process_time() - cpu_started, peak, len(train),
                        base_model_dir(base).name, len(losses), trainable, total, settings)
