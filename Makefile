@@ -65,7 +65,8 @@ record-sample: $(STAMP)
 		--limit 7 --volume-questions 4 --record shared/labkit/data/records/compare_dev_sample.json
 
 # NL->SQL: quality vs quantity (the SQL adapter on 25 / 50 / 119 clean pairs and 119 with 30% corrupted,
-# each scored on the validation split) -> bench/sql_quality.json; and the four strategies on the test split.
+# each scored on the validation split) -> shared/labkit/data/records/sql_quality.json, which lab 3b reads;
+# then the four strategies on the test split -> bench/compare_sql.json.
 sql-quality: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m labkit.nl2sql.quality
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/labkit compare --task sql --record bench/compare_sql.json
