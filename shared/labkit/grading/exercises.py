@@ -17,7 +17,7 @@ from labkit.grading.notebooks import read_cells
 if TYPE_CHECKING:
     import nbformat
 
-EXERCISE_ID = re.compile(r"^\d+\.\d+[a-z]?$")
+EXERCISE_ID = re.compile(r"^\d+[a-z]?\.\d+[a-z]?$")  # 2.3, 3b.1
 
 
 class ExerciseMetadataError(ValueError):
@@ -39,7 +39,7 @@ def exercise_of(cell: dict | nbformat.NotebookNode, where: str) -> Exercise | No
         return None
     ex_id, title, points = str(meta.get("exercise", "")), str(meta.get("title", "")).strip(), meta.get("points")
     if not EXERCISE_ID.match(ex_id):
-        raise ExerciseMetadataError(f"{where}: exercise id {ex_id!r} is not '<module>.<n>' (like '2.3')")
+        raise ExerciseMetadataError(f"{where}: exercise id {ex_id!r} is not '<module>.<n>' (like '2.3' or '3b.1')")
     if not title:
         raise ExerciseMetadataError(f"{where}: exercise {ex_id} has no 'title' in its labkit metadata")
     if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
