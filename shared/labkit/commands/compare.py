@@ -182,7 +182,8 @@ def run_compare_sql(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     out = {"task": "sql", "split": split, "questions": [p.id for p in pairs],
            "strategies": {n: {"metrics": {k: e.as_dict() for k, e in compare.estimates(r).items()},
-                              "summary": no_nan(r.summary.as_dict())} for n, r in runs.items()},
+                              "summary": no_nan(r.summary.as_dict()),
+                              "records": [no_nan(x.as_dict()) for x in r.records]} for n, r in runs.items()},
            "difficulty": compare.difficulty_rows(runs), "claims": [c.as_dict() for c in rows],
            "verdict_counts": counts(rows),
            "wall_seconds": round(wall, 1)}
