@@ -28,6 +28,7 @@ BENCHMARKS: list[tuple[str, list[str], float]] = [
     ("retrieval latency", ["retrieval_latency.py", "--queries", "20"], 480),
     ("retrieval quality", ["retrieval_eval.py"], 240),
     ("local model speed", ["local_model_bench.py"], 300),
+    ("recorded run time", ["recorded_run_time.py"], 180),
     ("workshop server", ["serve_bench.py", "--learners", "1", "4"], 900),  # 8 own models: 16 threads on 2 cores
     ("model probe", ["probe_models.py"], 360),
     ("course", ["course_bench.py"], 1200),
