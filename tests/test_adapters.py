@@ -54,4 +54,6 @@ def test_the_sql_adapter_loads_and_writes_bare_sql_without_a_schema(local_client
     questions = load_split().validation[:3]
     run = evaluate(FineTuned(model=adapters.SQL.model_id, client=local_client), questions)
     assert [r.format_ok for r in run.records] == [True, True, True], [r.text for r in run.records]
-    assert all(r.valid for r in run.records), [r.message for r in run.records]  # it learned the table names
+    # it learned the schema from examples alone: some answers return the right rows (the base model, with the
+    # same prompt, writes prose or fenced SQL: see the record's "before")
+    assert any(r.correct for r in run.records), [r.message for r in run.records]
