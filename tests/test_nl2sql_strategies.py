@@ -1,6 +1,6 @@
 """The four NL->SQL strategies and the runner (labkit.nl2sql): what each shows the model, one interface, the
 same decoding, and grading on a real DuckDB file. `EchoClient` (labkit.testing) stands in for the model where
-only the request matters; one test runs the real local model."""
+only the request matters; tests/test_nl2sql_compare.py runs all four on the real local model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 
 from labkit.data import acme_db
 from labkit.nl2sql import runner
-from labkit.nl2sql.output import extract_sql
 from labkit.nl2sql.retrieve import Retriever, table_recall
 from labkit.nl2sql.schema import describe
 from labkit.nl2sql.split import load_split
@@ -154,14 +153,3 @@ def test_measure_k_refuses_test_pairs(strategies, split) -> None:
 def test_best_k_prefers_the_smaller_k_on_a_tie(strategies, split, db: Path) -> None:
     run = runner.evaluate(strategies[1][2], split.validation[:1], db)
     assert runner.best_k({5: run, 1: run, 3: run}) == 1
-
-
-@pytest.mark.slow
-def test_prompt_only_with_the_real_local_model(local_client, schema, split, db: Path) -> None:
-    pairs = split.validation[:2]
-    run = runner.evaluate(PromptOnly(local_client, schema), pairs, db)
-    for r in run.records:
-        assert r.text.strip() and r.sql == extract_sql(r.text)
-        assert r.input_tokens > 1000 and 0 < r.output_tokens <= DECODING["max_tokens"] and r.latency_ms > 0
-        assert r.message  # DuckDB's error or the comparison's reason
-    assert run.summary.n == 2 and 0 <= run.summary.execution_accuracy <= 1
