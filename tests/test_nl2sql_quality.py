@@ -18,18 +18,18 @@ def test_the_conditions_are_the_issues_sizes_and_one_corrupted_copy():
     assert [c.steps for c in quality.CONDITIONS] == [10, 19, 45, 45]  # three passes of batches of 8
 
 
-@pytest.mark.skipif(SQL.record() is None, reason="the SQL adapter is not trained (make finetune)")
 def test_only_the_exact_repeat_of_the_course_run_is_reused():
     train = load_split().train
+    assert SQL.record() is not None, "the SQL adapter's record is missing: make finetune writes it"
     assert quality.course_run(FULL, list(train), 40) == SQL.record()
     assert quality.course_run(FULL, list(train), 20) is None          # scored on other questions
     assert quality.course_run(FULL, list(train[:-1]) + [train[0]], 40) is None   # other data
     assert quality.course_run(CORRUPTED, list(train), 40) is None      # corrupted: trained anew
 
 
-@pytest.mark.skipif(quality.load() is None, reason="make sql-quality has not been recorded")
 def test_the_committed_record_holds_every_condition_on_the_same_questions():
     record = quality.load()
+    assert record is not None, f"{quality.RECORD} is missing: make sql-quality writes it"
     assert [c["name"] for c in record["conditions"]] == [c.name for c in quality.CONDITIONS]
     validation = [p.id for p in load_split().validation]
     assert record["validation"] == validation
