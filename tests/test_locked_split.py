@@ -13,7 +13,9 @@ from pathlib import Path
 from labkit.data import SPLITS, split_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
-READS_LOCKED = re.compile(r"""load_eval\(\s*(split\s*=\s*)?["'](test|all)["']|--split["',\s]+(test|all)\b""")
+# the support split (load_eval, --split) and the NL->SQL split's test pairs (split.test[0], ["test"], in ....test)
+READS_LOCKED = re.compile(r"""load_eval\(\s*(split\s*=\s*)?["'](test|all)["']|--split["',\s]+(test|all)\b"""
+                          r"""|\.test\s*\[|(split|\))\s*\[\s*["']test["']\s*\]|in\s+\w*\.test\b""")
 
 
 def code_cells(path: Path) -> list[tuple[int, str]]:
@@ -30,10 +32,11 @@ def test_no_notebook_reads_the_test_split():
 
 def test_the_check_sees_every_way_a_notebook_would_read_it():
     for reads in ('load_eval("test")', "load_eval( split='all')", 'data.load_eval("all")',
-                  '!labkit compare --split test', '["labkit", "compare", "--split", "all"]'):
+                  '!labkit compare --split test', '["labkit", "compare", "--split", "all"]',
+                  "split.test[:5]", 'load_split()["test"]', "for pair in split.test:"):
         assert READS_LOCKED.search(reads), reads
     for fine in ('load_eval("dev")', 'load_eval()', 'load_record("compare_test")', 'record["split"] == "test"',
-                 '--split dev'):
+                 '--split dev', "len(split.test)", 'split["validation"]', "sizes['test']"):
         assert not READS_LOCKED.search(fine), fine
 
 
