@@ -32,6 +32,7 @@ EPOCHS = 3
 BATCH = 8
 MICRO_BATCH = 4  # the course SQL adapter's slices (labkit.finetune.runs): the same memory
 LR = 1e-3
+MAX_LENGTH = 256  # tokens per example, as in the course SQL recipe (labkit.finetune.runs)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def course_run(condition: Condition, pairs: list, n_eval: int) -> dict | None:
     record, recipe = SQL.record(), RECIPES["sql"]
     if (record is None or condition.corrupt_share or recipe.steps != condition.steps
             or recipe.batch_size != BATCH or recipe.micro_batch != MICRO_BATCH or recipe.lr != LR
-            or recipe.max_length != 256
+            or recipe.max_length != MAX_LENGTH
             or record["data"]["sha256"] != data_sha256(training_rows(pairs))
             or record["after"]["n"] != n_eval):
         return None
@@ -104,7 +105,7 @@ def run(conditions=CONDITIONS, n_eval: int = 40, log=print) -> dict:
             log(f"{condition.name}: {len(pairs)} pairs, {condition.steps} steps")
             result = train_lora(training_rows(pairs), out_dir=Path(tmp) / f"c{i}", max_steps=condition.steps,
                                 batch_size=BATCH, micro_batch=MICRO_BATCH, lr=LR,
-                                max_length=256)
+                                max_length=MAX_LENGTH)
             model_id = f"ft:sql-quality:{i}"
             adapters.register(model_id, result.gguf)
             sql_run = evaluate(FineTuned(model=model_id, client=client), validation)
