@@ -47,6 +47,16 @@ def timed_stream(client, system, question, max_tokens):
     return first, time.perf_counter() - t0, final
 
 
+def one_slot_rates(client) -> tuple[float, float]:
+    """(prefill, decode) tokens/s on one slot: prompt tokens / time to the first text of a long prompt;
+    tokens after the first / time after the first of a reply (so each figure excludes the other)."""
+    timed_stream(client, SYSTEM, "Hi", 4)  # warm-up
+    first, _, final = timed_stream(client, None, LONG, 2)
+    prefill = (final.usage.input_tokens + (final.usage.cache_read_input_tokens or 0)) / first
+    first, end, final = timed_stream(client, SYSTEM, QUESTIONS[0], N_NEW)
+    return prefill, (final.usage.output_tokens - 1) / (end - first)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -57,11 +67,7 @@ def main() -> None:
         served = engine.start(path)
         cached = served.load_seconds
         client = client_for(served)
-        timed_stream(client, SYSTEM, "Hi", 4)  # warm-up
-        first, _, final = timed_stream(client, None, LONG, 2)
-        prefill = (final.usage.input_tokens + (final.usage.cache_read_input_tokens or 0)) / first
-        first, end, final = timed_stream(client, SYSTEM, QUESTIONS[0], N_NEW)
-        decode = (final.usage.output_tokens - 1) / (end - first)
+        prefill, decode = one_slot_rates(client)
         alone = {q: client.messages.create(model="local", max_tokens=N_NEW, system=SYSTEM,
                                            messages=[{"role": "user", "content": q}]).content[0].text
                  for q in QUESTIONS[:4]}

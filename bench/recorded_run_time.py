@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 import anthropic
-from local_model_bench import LONG, N_NEW, QUESTIONS, SYSTEM, timed_stream
+from local_model_bench import one_slot_rates
 
 from labkit import engine
 
@@ -28,14 +28,9 @@ RECORDS = {"support, test split (make record)": "compare_test.json", "NL->SQL, t
 
 
 def raw_rates() -> tuple[float, float]:
-    """(prefill, decode) tokens per second of the course engine on one slot."""
+    """(prefill, decode) tokens per second of the course engine on one slot (local_model_bench's measure)."""
     served = engine.start(engine.model_path())
-    client = anthropic.Anthropic(api_key="local", base_url=served.url, max_retries=0)
-    timed_stream(client, SYSTEM, "Hi", 4)  # warm-up
-    first, _, final = timed_stream(client, None, LONG, 2)
-    prefill = (final.usage.input_tokens + (final.usage.cache_read_input_tokens or 0)) / first
-    first, end, final = timed_stream(client, SYSTEM, QUESTIONS[0], N_NEW)
-    return prefill, (final.usage.output_tokens - 1) / (end - first)
+    return one_slot_rates(anthropic.Anthropic(api_key="local", base_url=served.url, max_retries=0))
 
 
 def rows(record: dict, prefill: float, decode: float) -> list[str]:
