@@ -6,7 +6,10 @@
   with streaming: prefill = prompt tokens / time to the first text; decode = tokens after the first /
   time after the first (so each figure excludes the other);
 - batched: N requests at once to a server with N slots: aggregate output tokens/s, and how many of the N
-  answers differ from the same request answered alone (batching changes llama.cpp's arithmetic).
+  answers differ from the same request answered alone (batching changes llama.cpp's arithmetic);
+- a second server up: decode tokens/s of one server after a second one (the format adapter) has answered,
+  as a share of the same server alone. Each server runs in its own process (labkit.server_process); two in
+  one process, as before, measured 6-11 of 18 tokens/s on 2 cores.
 
 Run: .venv/bin/python bench/local_model_bench.py   (about 2 minutes)
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 import anthropic
 
 from labkit import engine
+from labkit.adapters import FORMAT
 
 SYSTEM = "You are a customer support agent for AcmeCorp. Refunds: full refund within 14 days, pro-rated after."
 QUESTIONS = ["I bought the Pro plan three weeks ago. Can I get a refund? Explain the policy.",
@@ -82,6 +86,12 @@ def main() -> None:
         wall = time.perf_counter() - t0
         aggregate = sum(r.usage.output_tokens for r in replies) / wall
         changed = sum(r.content[0].text != alone[q] for q, r in zip(QUESTIONS[:4], replies))
+        del batched  # its server process stops
+        second = engine.start(path, FORMAT.path)
+        client_for(second).messages.create(model="local", max_tokens=8, messages=[{"role": "user", "content": "Hi"}])
+        fresh = engine.start(path)  # kept in a name: a server stops when its Served is garbage collected
+        beside = one_slot_rates(client_for(fresh))[1]
+        del second, fresh
     print(f"Qwen2.5-Coder-0.5B-Instruct Q4_K_M on llama.cpp's server (xllamacpp), greedy, {engine.N_THREADS} threads")
     print("| measure | value |\n|---|---:|")
     print(f"| cold load (join parts + start server) | {cold:.1f} s |")
@@ -90,9 +100,12 @@ def main() -> None:
     print(f"| decode, one slot | {decode:.1f} tokens/s |")
     print(f"| decode, 4 slots x 4 concurrent requests (aggregate) | {aggregate:.1f} tokens/s |")
     print(f"| answers changed by batching (of 4) | {changed} |")
+    print(f"| decode, one slot, a second server (adapter) up | {beside:.1f} tokens/s "
+          f"({beside / decode:.0%} of alone) |")
     print(f"HEADLINE: engine: cold load {cold:.1f} s, cached {cached:.1f} s; prefill {prefill:.0f} tok/s, "
           f"decode {decode:.1f} tok/s on one slot, {aggregate:.1f} tok/s aggregate with 4 slots "
-          f"({changed}/4 answers changed by batching)")
+          f"({changed}/4 answers changed by batching); with a second server up {beside:.1f} tok/s "
+          f"({beside / decode:.0%} of alone)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -56,8 +57,13 @@ def summary(label: str, n: int, rows: list[tuple[float, float, int]], memory_mb:
 
 
 def rss_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of `pid` and every process under it (each llama.cpp server has its own)."""
+    pid = os.getpid() if pid == "self" else int(pid)
     with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+        own = next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+    children = [int(c) for task in os.listdir(f"/proc/{pid}/task")
+                for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
+    return own + sum(rss_mb(c) for c in children)
 
 
 def free_port() -> int:

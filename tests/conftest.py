@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 SLOW_MODULES = {"test_browser", "test_labs_grading", "test_grading", "test_grading_attacks", "test_finetune_train",
-                "test_llm", "test_nl2sql_strategies", "test_nl2sql_training", "test_adapters", "test_embed"}
+                "test_llm", "test_server_process", "test_nl2sql_strategies", "test_nl2sql_training", "test_adapters",
+                "test_embed"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

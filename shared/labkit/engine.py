@@ -1,4 +1,5 @@
-"""The local engine: llama.cpp's own HTTP server, started inside this Python process, on loopback.
+"""The local engine: llama.cpp's own HTTP server, started by this Python process (one child process per
+server), on loopback.
 
 When no ANTHROPIC_API_KEY is set, every `client.messages.create(...)` of the course is answered by
 llama.cpp's server (the `xllamacpp` package: prebuilt, nothing compiles). The server speaks the Messages
@@ -19,7 +20,8 @@ What this module decides, and why:
 - the server keeps the prompt of the last request in its slot and reuses the longest common prefix: a
   long system prompt is read once, and `usage.cache_read_input_tokens` says how much was reused.
 
-Servers live as long as this process (they are threads inside it); `labkit serve` runs them for a room.
+Each server runs in a child process of its own (labkit.server_process: two servers in one process slow each
+other down) and lives as long as this process; `labkit serve` runs them for a room.
 """
 
 from __future__ import annotations
@@ -131,7 +133,12 @@ class Served:
     model: Path
     adapter: Path | None
     load_seconds: float
-    server: object  # the xllamacpp.Server; it stops when this object is garbage collected
+    server: object  # its labkit.server_process.ServerProcess; the server stops when this is garbage collected
+
+    @property
+    def pid(self) -> int:
+        """The process the server runs in (each server has its own: labkit.server_process says why)."""
+        return self.server.pid  # type: ignore[attr-defined]
 
 
 def start(model: Path, adapter: Path | None = None, *, host: str = "127.0.0.1", port: int = 0,
@@ -140,37 +147,46 @@ def start(model: Path, adapter: Path | None = None, *, host: str = "127.0.0.1", 
 
     port 0 picks a free port. `parallel` slots share the context (n_ctx each); more than one slot batches
     concurrent requests but may change answers slightly (llama.cpp's batched kernels), so the course uses 1.
+    The server runs in a child process of its own (labkit.server_process: two in one process slow each other).
     """
-    import xllamacpp
+    from labkit.server_process import ServerProcessError, spawn
 
     model = check_gguf(model, "the base model")
     if adapter is not None:
         adapter = check_gguf(adapter, "the LoRA adapter")
+    config = {"model": str(model), "adapter": str(adapter) if adapter else None, "alias": model_name(model, adapter),
+              "host": host, "port": port, "parallel": parallel, "n_ctx": n_ctx, "quiet": quiet}
+    started = time.perf_counter()
+    try:
+        child = spawn(config)
+    except ServerProcessError as exc:
+        what = f"{model.name} with the adapter {adapter.name}" if adapter else model.name
+        raise EngineError(f"llama.cpp could not load {what} ({exc}). If the adapter was trained for another "
+                          "base model, retrain it; if the model file is damaged, delete it "
+                          f"({model}) and it is rebuilt") from exc
+    return Served(child.url, model_name(model, adapter), model, adapter, time.perf_counter() - started, child)
+
+
+def new_server(config: dict):  # -> xllamacpp.Server
+    """The xllamacpp server `start` asked for (called in the server's own process by labkit.server_process)."""
+    import xllamacpp
+
     p = xllamacpp.CommonParams()
-    p.model.path = str(model)
-    p.model_alias = {model_name(model, adapter)}
-    p.hostnames, p.port = [host], port
-    p.n_parallel = parallel
-    p.n_ctx = n_ctx * parallel
+    p.model.path = config["model"]
+    p.model_alias = {config["alias"]}
+    p.hostnames, p.port = [config["host"]], config["port"]
+    p.n_parallel = config["parallel"]
+    p.n_ctx = config["n_ctx"] * config["parallel"]
     p.cpuparams.n_threads = p.cpuparams_batch.n_threads = N_THREADS
     p.sampling.temp, p.sampling.top_k, p.sampling.seed = 0.0, 1, SEED
     p.sampling.penalty_repeat = REPEAT_PENALTY
     p.warmup = False
     p.cache_ram_mib = CACHE_RAM_MIB
-    if quiet:
+    if config["quiet"]:
         p.verbosity = -1
-    if adapter is not None:
-        p.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(adapter), 1.0)]
-    started = time.perf_counter()
-    try:
-        server = xllamacpp.Server(p)
-    except RuntimeError as exc:
-        what = f"{model.name} with the adapter {adapter.name}" if adapter else model.name
-        raise EngineError(f"llama.cpp could not load {what} ({exc}). If the adapter was trained for another "
-                          "base model, retrain it; if the model file is damaged, delete it "
-                          f"({model}) and it is rebuilt") from exc
-    return Served(server.listening_address, model_name(model, adapter), model, adapter,
-                  time.perf_counter() - started, server)
+    if config["adapter"]:
+        p.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(config["adapter"], 1.0)]
+    return xllamacpp.Server(p)
 
 
 _running: dict[str, Served] = {}
@@ -194,4 +210,6 @@ def running() -> list[Served]:
 def stop_all() -> None:
     """Stop every server this process started (they also stop when the process ends)."""
     with _lock:
+        for served in _running.values():
+            served.server.stop()  # type: ignore[attr-defined]
         _running.clear()
