@@ -256,6 +256,12 @@ def test_compare_command_all_strategies_with_an_echo_client(monkeypatch, capsys,
                  *fast]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["split"] == "all" and len(out["questions"]) == 3
+    assert out["by_split"] == {}  # three dev questions: one split
+    assert main(["compare", "--split", "all", "--strategies", "rag", "--no-freshness", "--json", *fast]) == 0
+    out = json.loads(capsys.readouterr().out)
+    parts = out["by_split"]["rag"]
+    assert set(parts) == {"dev", "test"} and len(out["questions"]) == len(load_eval("all"))
+    assert sum(parts[s]["hallucination_rate"]["n"] for s in parts) == len(out["questions"])
     assert main(["compare", "--strategies", "rag,magic"]) == 2
     assert "unknown strategy magic" in capsys.readouterr().err
 

@@ -210,3 +210,18 @@ def test_a_metric_no_question_counts_toward_is_na():
     runs["rag"] = _run(_record(i, True) for i in ITEMS)   # a "rag" run that never timed a retrieval
     row = _by_quote(dc.verdicts(dc.Measured(runs, items=ITEMS)))["RAG: Medium (retrieval adds 100-500ms)"]
     assert row.verdict == dc.NA and "no question counts toward retrieval ms" in row.note
+
+
+def test_a_run_over_both_splits_reports_each_split_with_its_own_interval():
+    from labkit.commands.compare_report import by_split, split_table
+
+    tuned = _run(_record(i, correct=i.split == "dev") for i in ITEMS)  # right on dev only: tuned to dev
+    parts = by_split(ITEMS, {"tuned": tuned})["tuned"]
+    dev_n = sum(i.answerable for i in ITEMS if i.split == "dev")
+    test_n = sum(i.answerable for i in ITEMS if i.split == "test")
+    assert parts["dev"]["accuracy"].value == 1.0 and parts["dev"]["accuracy"].n == dev_n
+    assert parts["test"]["accuracy"].value == 0.0 and parts["test"]["accuracy"].n == test_n
+    assert parts["test"]["accuracy"].high < parts["dev"]["accuracy"].low  # the gap is a finding, not noise
+    assert parts["dev"]["hallucination_rate"].n + parts["test"]["hallucination_rate"].n == len(ITEMS)
+    assert f"accuracy (dev, n={dev_n})" in split_table({"tuned": parts})
+    assert by_split([i for i in ITEMS if i.split == "dev"], {"tuned": tuned}) == {}

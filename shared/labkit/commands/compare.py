@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict
 
 from labkit.commands.compare_report import (
+    by_split,
     cost_rows,
     counts_line,
     no_nan,
@@ -143,6 +144,9 @@ def run_compare(args: argparse.Namespace) -> int:
                      + (f" (not real: {why}; its claims are n/a)" if why else ""))
     out = to_json(args.split, items, price_model, strategies, runs, estimates, claims, fresh, fresh_estimates,
                   notes, wall)
+    splits = by_split(items, runs)
+    out["by_split"] = {name: {sp: {m: e.as_dict() for m, e in per.items()} for sp, per in parts.items()}
+                       for name, parts in splits.items()}
     out["effort"] = {what: {r: e.as_dict() for r, e in times.items()} for what, times in effort.items()}
     out["volume"] = [volume_row(p, as_json=True) for p in volume]
     costs_ = cost_rows(strategies, runs)
@@ -152,7 +156,7 @@ def run_compare(args: argparse.Namespace) -> int:
     out["calibration"] = calibration
     out["cost_scenarios"] = [no_nan(asdict(r)) for r in costs_]
     text = report(args.split, items, runs, estimates, fresh, fresh_estimates, effort, volume, claims, notes, wall,
-                  judged=bool(judge), costs=costs_, calibration=calibration)
+                  judged=bool(judge), costs=costs_, calibration=calibration, splits=splits)
     write_record(args.record, out, text)
     print(json.dumps(out, indent=2, default=float, allow_nan=False) if args.json else text)
     return 0

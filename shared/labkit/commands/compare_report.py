@@ -32,11 +32,13 @@ def report(split: str, items: Sequence[Any], runs: Mapping[str, Any], estimates:
            fresh: Sequence[Any], fresh_estimates: Mapping[str, Mapping[str, Estimate]],
            effort: Mapping[str, Mapping[str, Estimate]], volume: Sequence[Any], claims: Sequence[Verdict],
            notes: Sequence[str], wall: float, judged: bool = False, costs: Sequence[Any] = (),
-           calibration: str = "") -> str:
+           calibration: str = "", splits: Mapping[str, Any] | None = None) -> str:
     """The whole comparison as markdown: metrics, freshness, effort, volume, the claims, notes."""
     from labkit.evaluate import format_table
 
     parts = [f"## Measured: {len(items)} {split} questions, 95% intervals\n", metrics_table(estimates)]
+    if splits:
+        parts += ["\n## By split: dev (the lessons tune on it) and test (nobody tunes on it)\n", split_table(splits)]
     if calibration:
         parts += ["\nHow far the checks agree with hand labels (eval/hallucination_labels.jsonl, 80 answers):\n",
                   calibration]
@@ -71,6 +73,39 @@ def metrics_table(estimates: Mapping[str, Mapping[str, Estimate]]) -> str:
     rows = [{"metric": m.label, **{name: est[m.name].format(m.fmt) for name, est in estimates.items()}}
             for m in METRICS]
     return format_table(rows)
+
+
+SPLIT_METRICS = ("accuracy", "hallucination_rate")
+
+
+def by_split(items: Sequence[Any], runs: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Estimate]]]:
+    """{strategy: {split: {metric: estimate}}} when the questions span splits (`--split all`): the test split is
+    the one no lesson tuned on, so a strategy that looks better on dev than on test was tuned to dev. Empty
+    for one split."""
+    from labkit.evaluate import EvalRun, summarize
+    from labkit.intervals import cluster_labels, estimate
+
+    splits = sorted({i.split for i in items})
+    if len(splits) < 2:
+        return {}
+    split_of, clusters = {i.id: i.split for i in items}, cluster_labels(items)
+    out: dict[str, dict[str, dict[str, Estimate]]] = {}
+    for name, run in runs.items():
+        out[name] = {}
+        for split in splits:
+            records = [r for r in run.records if split_of.get(r.id) == split]
+            part = EvalRun(records, summarize(records, run.summary.price_model))
+            out[name][split] = {m: estimate(part, m, clusters) for m in SPLIT_METRICS}
+    return out
+
+
+def split_table(splits: Mapping[str, Mapping[str, Mapping[str, Estimate]]]) -> str:
+    """One row per strategy: accuracy and hallucination on each split, with intervals."""
+    from labkit.evaluate import format_table
+
+    return format_table([{"strategy": name, **{f"{m.replace('_rate', '')} ({split}, n={e[m].n})": e[m].format()
+                                               for split, e in per.items() for m in SPLIT_METRICS}}
+                         for name, per in splits.items()])
 
 
 def freshness_table(fresh: Sequence[Any], estimates: Mapping[str, Mapping[str, Estimate]]) -> str:
