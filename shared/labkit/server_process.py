@@ -4,10 +4,11 @@ llama.cpp's CPU kernels share work between their threads with OpenMP (libgomp). 
 OpenMP thread of a *process*; once they outnumber the cores, its threads stop spin-waiting between the
 steps of each token and sleep instead, which is slow. With two servers in one process (the base model and
 an adapter, as `labkit compare` and lesson 04 need) that happens on 2 cores even while the other server is
-idle: measured, one server decoded 18 tokens/s alone and 6-11 tokens/s once a second server had answered
-once, and 18 again after the second was stopped. One server per process keeps each process's OpenMP
-threads within the cores, so every server runs at full speed however many are up. The answers do not
-change: the same llama.cpp server with the same settings, only in another process.
+idle: one server decoded 18 tokens/s alone and 6-11 tokens/s once a second server had answered once, and
+18 again after the second was stopped (`bench/local_model_bench.py` measures the second-server case).
+One server per process keeps each process's OpenMP threads within the cores, so every server runs at
+full speed however many are up. The answers do not change: the same llama.cpp server with the same
+settings, only in another process.
 
 `spawn(config)` starts `python -c ...` with this package on its path; the child builds the server
 (`labkit.engine.new_server(config)`), prints one line `READY <url>` (or `ERROR <message>`), then waits on
