@@ -1,7 +1,7 @@
 """Where the recorded runs' time goes: seconds per answer per strategy, and the share of the engine's raw
 token rate each strategy achieves (issue 16: the full run must get faster; first see what it spends).
 
-Reads the committed records (bench/compare_test.json from `make record`, bench/compare_sql.json from
+Reads the committed records (bench/compare_all.json from `make record`, bench/compare_sql.json from
 `make sql-quality`), then measures the engine's raw prefill and decode rates on this machine (one slot, as
 the runs use). For each strategy: answers, total and mean seconds per answer, mean prompt and reply tokens,
 the seconds the raw rates predict (prompt tokens / prefill rate + reply tokens / decode rate) and the
@@ -23,7 +23,7 @@ from local_model_bench import one_slot_rates
 from labkit import engine
 
 BENCH = Path(__file__).resolve().parent
-RECORDS = {"support, test split (make record)": "compare_test.json", "NL->SQL, test split (make sql-quality)":
+RECORDS = {"support, dev + test (make record)": "compare_all.json", "NL->SQL, test split (make sql-quality)":
            "compare_sql.json"}
 
 

@@ -138,7 +138,7 @@ def test_every_command_the_docs_mention_exists():
 
 def test_the_readme_quotes_the_committed_recorded_run():
     """The README's recorded-run figures are generated (tools/record_headlines.py), never typed: its block is
-    exactly what the script makes from bench/compare_test.json, so the two cannot drift apart."""
+    exactly what the script makes from bench/compare_all.json, so the two cannot drift apart."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("record_headlines", ROOT / "tools" / "record_headlines.py")

@@ -35,7 +35,7 @@ def test_the_check_sees_every_way_a_notebook_would_read_it():
                   '!labkit compare --split test', '["labkit", "compare", "--split", "all"]',
                   "split.test[:5]", 'load_split()["test"]', "for pair in split.test:"):
         assert READS_LOCKED.search(reads), reads
-    for fine in ('load_eval("dev")', 'load_eval()', 'load_record("compare_test")', 'record["split"] == "test"',
+    for fine in ('load_eval("dev")', 'load_eval()', 'load_record("compare_all")', 'record["split"] == "test"',
                  '--split dev', "len(split.test)", 'split["validation"]', "sizes['test']"):
         assert not READS_LOCKED.search(fine), fine
 

@@ -3,7 +3,7 @@
     .venv/bin/python tools/record_headlines.py                 # print the block
     .venv/bin/python tools/record_headlines.py --write README.md   # replace it between the markers
 
-The README quotes the recorded run (`make record` -> bench/compare_test.json) with its intervals, but a
+The README quotes the recorded run (`make record` -> bench/compare_all.json) with its intervals, but a
 figure typed by hand drifts from the run it quotes. So the block between `<!-- record:start -->` and
 `<!-- record:end -->` is generated here, `make record` rewrites it, and tests/test_house.py fails when the
 README's block is not what this script makes from the committed record.
@@ -19,7 +19,7 @@ from pathlib import Path
 from labkit.stats import Estimate
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD = ROOT / "bench" / "compare_test.json"
+RECORD = ROOT / "bench" / "compare_all.json"
 START, END = "<!-- record:start -->", "<!-- record:end -->"
 COLUMNS = [("accuracy", "accuracy", "{:.2f}", 1), ("hallucination_rate", "hallucination", "{:.2f}", 1),
            ("format_ok", "its format", "{:.2f}", 1), ("p50_latency_ms", "p50 s", "{:.1f}", 1 / 1000),
@@ -36,16 +36,24 @@ def block(record: dict) -> str:
     strategies = record["strategies"]
     answerable = sum(r["answerable"] for r in next(iter(strategies.values()))["records"])
     counts = ", ".join(f"{n} {v}" for v, n in record["verdict_counts"].items())
+    which = {"all": "questions (dev + test)"}.get(record["split"], f"{record['split']} questions")
     lines = [START, "",
-             f"`make record`: {len(record['questions'])} test questions ({answerable} answerable), "
+             f"`make record`: {len(record['questions'])} {which} ({answerable} answerable), "
              f"{len(strategies)} strategies, one base model, {record['wall_seconds'] / 60:.0f} min on the "
-             "2-core machine. Each figure is the value and its 95% interval (bench/compare_test.md has every "
+             "2-core machine. Each figure is the value and its 95% interval (bench/compare_all.md has every "
              "metric, the freshness test, setup, iteration, volume and cost scenarios).", "",
              "| strategy | " + " | ".join(label for _, label, _, _ in COLUMNS) + " |",
              "|---|" + "---|" * len(COLUMNS)]
     for name, s in strategies.items():
         lines.append(f"| {name} | " + " | ".join(cell(s["metrics"][m], fmt, scale) for m, _, fmt, scale in COLUMNS)
                      + " |")
+    if record.get("by_split"):
+        lines += ["", "Accuracy on each split alone (the lessons tune on dev; nobody tunes on test):", "",
+                  "| strategy | " + " | ".join(f"{sp}" for sp in next(iter(record["by_split"].values()))) + " |",
+                  "|---|" + "---|" * len(next(iter(record["by_split"].values())))]
+        for name, parts in record["by_split"].items():
+            lines.append(f"| {name} | " + " | ".join(f"{cell(e['accuracy'], '{:.2f}', 1)} (n={e['accuracy']['n']})"
+                                                    for e in parts.values()) + " |")
     lines += ["", f"The seed's {len(record['claims'])} tested claims: {counts}. {len(record['questions'])} "
               "questions separate large gaps only; where intervals overlap the verdict says inconclusive, and "
               "lesson 04 computes how many questions it would take.", "", END]
