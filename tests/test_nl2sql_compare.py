@@ -59,6 +59,8 @@ def test_latency_and_cost_claims_compare_fine_tuned_with_rag():
             "rag": run("rag", [True] * 30, latency_ms=2000, tokens=900)}
     rows = compare.claims(runs)
     assert claim(rows, "Latency").verdict == AGREE and claim(rows, "Per-Query Cost").verdict == AGREE
+    # the row names what it tested: a mean of paired differences, not the p50 of the metrics table
+    assert [q.label for q in claim(rows, "Latency").quantities] == ["fine-tuned - rag mean latency ms"]
     slower = {**runs, "fine-tuned": run("fine-tuned", [True] * 30, latency_ms=4000, tokens=2000)}
     assert claim(compare.claims(slower), "Latency").verdict == WORSE
 

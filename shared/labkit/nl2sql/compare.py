@@ -76,7 +76,8 @@ def _pair(runs: Mapping[str, Any], a: str, b: str, metric: str, sign: str, highe
         return NA, (), f"needs {a} and {b}"
     name, label, value, _ = next(m for m in METRICS if m[0] == metric)
     e = difference(runs[a], runs[b], value, name in RATES)
-    return difference_verdict(e, sign, higher_is_better), (Quantity(f"{a} - {b} {label}", e, pattern, f"{sign} 0"),), ""
+    what = label if name in RATES else f"mean {label.removeprefix('p50 ')}"  # a mean of paired differences
+    return difference_verdict(e, sign, higher_is_better), (Quantity(f"{a} - {b} {what}", e, pattern, f"{sign} 0"),), ""
 
 
 def _quality(record: dict | None) -> tuple[str, tuple[Quantity, ...], str]:
