@@ -36,7 +36,7 @@ def block(record: dict) -> str:
     strategies = record["strategies"]
     answerable = sum(r["answerable"] for r in next(iter(strategies.values()))["records"])
     counts = ", ".join(f"{n} {v}" for v, n in record["verdict_counts"].items())
-    which = {"all": "questions (dev + test)"}.get(record["split"], f"{record['split']} questions")
+    which = {"all": "dev + test questions"}.get(record["split"], f"{record['split']} questions")
     lines = [START, "",
              f"`make record`: {len(record['questions'])} {which} ({answerable} answerable), "
              f"{len(strategies)} strategies, one base model, {record['wall_seconds'] / 60:.0f} min on the "
