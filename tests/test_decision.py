@@ -213,7 +213,7 @@ def test_a_metric_no_question_counts_toward_is_na():
 
 
 def test_a_run_over_both_splits_reports_each_split_with_its_own_interval():
-    from labkit.commands.compare_report import by_split, split_table
+    from labkit.commands.compare_report import by_split, split_table, splits_as_record, splits_from_record
 
     tuned = _run(_record(i, correct=i.split == "dev") for i in ITEMS)  # right on dev only: tuned to dev
     parts = by_split(ITEMS, {"tuned": tuned})["tuned"]
@@ -224,4 +224,7 @@ def test_a_run_over_both_splits_reports_each_split_with_its_own_interval():
     assert parts["test"]["accuracy"].high < parts["dev"]["accuracy"].low  # the gap is a finding, not noise
     assert parts["dev"]["hallucination_rate"].n + parts["test"]["hallucination_rate"].n == len(ITEMS)
     assert f"accuracy (dev, n={dev_n})" in split_table({"tuned": parts})
+    # the record's JSON form reads back to the same estimates (lesson 04 and the README block read it)
+    saved = json.loads(json.dumps(splits_as_record({"tuned": parts})))
+    assert splits_from_record(saved) == {"tuned": parts}
     assert by_split([i for i in ITEMS if i.split == "dev"], {"tuned": tuned}) == {}

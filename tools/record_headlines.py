@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from labkit.commands.compare_report import split_table, splits_from_record
 from labkit.stats import Estimate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +49,8 @@ def block(record: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(cell(s["metrics"][m], fmt, scale) for m, _, fmt, scale in COLUMNS)
                      + " |")
     if record.get("by_split"):
-        lines += ["", "Accuracy on each split alone (the lessons tune on dev; nobody tunes on test):", "",
-                  "| strategy | " + " | ".join(f"{sp}" for sp in next(iter(record["by_split"].values()))) + " |",
-                  "|---|" + "---|" * len(next(iter(record["by_split"].values())))]
-        for name, parts in record["by_split"].items():
-            lines.append(f"| {name} | " + " | ".join(f"{cell(e['accuracy'], '{:.2f}', 1)} (n={e['accuracy']['n']})"
-                                                    for e in parts.values()) + " |")
+        lines += ["", "Each split alone (the lessons tune on dev; nobody tunes on test):", "",
+                  split_table(splits_from_record(record["by_split"]))]
     lines += ["", f"The seed's {len(record['claims'])} tested claims: {counts}. {len(record['questions'])} "
               "questions separate large gaps only; where intervals overlap the verdict says inconclusive, and "
               "lesson 04 computes how many questions it would take.", "", END]

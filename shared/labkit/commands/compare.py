@@ -25,6 +25,7 @@ from labkit.commands.compare_report import (
     no_nan,
     report,
     save_answers,
+    splits_as_record,
     to_json,
     verdicts_table,
     volume_row,
@@ -145,8 +146,7 @@ def run_compare(args: argparse.Namespace) -> int:
     out = to_json(args.split, items, price_model, strategies, runs, estimates, claims, fresh, fresh_estimates,
                   notes, wall)
     splits = by_split(items, runs)
-    out["by_split"] = {name: {sp: {m: e.as_dict() for m, e in per.items()} for sp, per in parts.items()}
-                       for name, parts in splits.items()}
+    out["by_split"] = splits_as_record(splits)
     out["effort"] = {what: {r: e.as_dict() for r, e in times.items()} for what, times in effort.items()}
     out["volume"] = [volume_row(p, as_json=True) for p in volume]
     costs_ = cost_rows(strategies, runs)

@@ -99,6 +99,21 @@ def by_split(items: Sequence[Any], runs: Mapping[str, Any]) -> dict[str, dict[st
     return out
 
 
+def splits_as_record(splits: Mapping[str, Mapping[str, Mapping[str, Estimate]]]) -> dict:
+    """`by_split` as the JSON record holds it (Estimate.as_dict); `splits_from_record` reads it back."""
+    return {name: {split: {m: e.as_dict() for m, e in per.items()} for split, per in parts.items()}
+            for name, parts in splits.items()}
+
+
+def splits_from_record(by_split: Mapping[str, Mapping[str, Mapping[str, dict]]]
+                       ) -> dict[str, dict[str, dict[str, Estimate]]]:
+    """A record's JSON `by_split` back as estimates, for `split_table` (lesson 04, tools/record_headlines.py)."""
+    from labkit.stats import Estimate
+
+    return {name: {split: {m: Estimate.from_dict(e) for m, e in per.items()} for split, per in parts.items()}
+            for name, parts in by_split.items()}
+
+
 def split_table(splits: Mapping[str, Mapping[str, Mapping[str, Estimate]]]) -> str:
     """One row per strategy: accuracy and hallucination on each split, with intervals."""
     from labkit.evaluate import format_table
